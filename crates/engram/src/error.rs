@@ -100,6 +100,9 @@ pub fn ensure_positive(name: &str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
-        Err(Error::param(name, format!("must be finite and > 0, got {value}")))
+        Err(Error::param(
+            name,
+            format!("must be finite and > 0, got {value}"),
+        ))
     }
 }

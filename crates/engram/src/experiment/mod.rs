@@ -1,1 +1,5 @@
-//! experiment (being written).
+//! Experiments that return tables: measured capacities and the published formulas they are
+//! compared with.
+
+pub mod capacity;
+pub mod theory;

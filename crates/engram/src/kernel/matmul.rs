@@ -111,11 +111,17 @@ mod tests {
         let a = Array2::from_shape_fn((7, 13), |(i, j)| (i as f64 * 0.3 - j as f64 * 0.11).sin());
         let b = Array2::from_shape_fn((13, 5), |(i, j)| (i as f64 * 0.7 + j as f64).cos());
         let want = naive(&a, &b);
-        assert!((&matmul(a.view(), b.view()) - &want).iter().all(|d| d.abs() < 1e-12));
+        assert!((&matmul(a.view(), b.view()) - &want)
+            .iter()
+            .all(|d| d.abs() < 1e-12));
         let bt = b.t().to_owned();
-        assert!((&matmul_nt(a.view(), bt.view()) - &want).iter().all(|d| d.abs() < 1e-12));
+        assert!((&matmul_nt(a.view(), bt.view()) - &want)
+            .iter()
+            .all(|d| d.abs() < 1e-12));
         let v = a.row(2).to_owned().insert_axis(ndarray::Axis(0));
         let got = matmul(v.view(), b.view());
-        assert!((got.row(0).to_owned() - want.row(2)).iter().all(|d| d.abs() < 1e-12));
+        assert!((got.row(0).to_owned() - want.row(2))
+            .iter()
+            .all(|d| d.abs() < 1e-12));
     }
 }

@@ -1,1 +1,52 @@
-//! model (being written).
+//! The models, one module per family. Each opens with its energy, its update and its paper.
+//!
+//! | model | states | energy |
+//! | --- | --- | --- |
+//! | [`Hopfield`] | bipolar `{-1,+1}^N` | `-½ sᵀ W s` |
+//! | [`DenseAssociativeMemory`] | bipolar | `-Σ_μ F(ξ_μ · s)` |
+//! | [`ModernHopfield`] | real `R^d` | `-lse(β, X x)/β + ½ xᵀx + log K / β + ½ M²` |
+//! | [`Universal`] | real | `½ xᵀx - Φ(β sim(K, x))/β` |
+//!
+//! All of them implement [`crate::dynamics::Dynamics`], so [`crate::dynamics::recall`] runs any
+//! of them with batching, clamping and energy traces.
+
+mod dam;
+mod hopfield;
+mod mhn;
+mod separation;
+mod universal;
+
+pub use dam::{DamSeparation, DenseAssociativeMemory};
+pub use hopfield::Hopfield;
+pub use mhn::ModernHopfield;
+pub use separation::Separation;
+pub use universal::{Similarity, Universal};
+
+use ndarray::ArrayView2;
+
+use crate::error::{ensure_finite, Error, Result};
+
+/// Checks that every entry of `values` is exactly +1 or -1.
+pub fn ensure_bipolar(what: &str, values: ArrayView2<f32>) -> Result<()> {
+    ensure_finite(what, values.iter())?;
+    match values.iter().position(|&v| v != 1.0 && v != -1.0) {
+        Some(i) => Err(Error::State(format!(
+            "{what} must be bipolar (+1/-1); entry {i} is {}",
+            values.iter().nth(i).copied().unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Sign with ties resolved toward `current`: the classical rule that a neuron with zero field
+/// keeps its state.
+#[inline]
+pub(crate) fn sign_or_keep(field: f64, current: f32) -> f32 {
+    if field > 0.0 {
+        1.0
+    } else if field < 0.0 {
+        -1.0
+    } else {
+        current
+    }
+}
