@@ -58,7 +58,7 @@ pub enum Error {
     },
 }
 
-/// `Result` with engram's [`Error`].
+/// `Result` with engram's [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {

@@ -49,3 +49,28 @@ fn cubic_dense_memory_capacity_grows_like_n_squared_and_beats_hebbian() {
         h.capacity
     );
 }
+
+#[test]
+fn krotov_hopfield_appendix_b_low_powers_fail_high_powers_recall() {
+    // Krotov & Hopfield 2016, Appendix B (Fig. 4): N = 100, K = 2000 random patterns, random
+    // starts run to convergence. n = 2, 3 are far above capacity (≈ 11 and ≈ 360, eq. 6) and do
+    // not reconstruct memories; n = 4 (capacity ≈ 7240) mostly does; for n >= 5 all of their
+    // 10 000 starts converged to a memory. We run 40 starts per degree.
+    use engram::experiment::krotov2016::appendix_b;
+    let run = |sep| appendix_b(100, 2000, sep, 40, 100, 2016).unwrap();
+    for degree in [2, 3] {
+        let row = run(DamSeparation::Power { degree });
+        assert!(row.exact_fraction <= 0.1, "n = {degree}: {row:?}");
+    }
+    let quartic = run(DamSeparation::Power { degree: 4 });
+    assert!(quartic.exact_fraction >= 0.7, "n = 4: {quartic:?}");
+    for degree in [5, 6] {
+        let row = run(DamSeparation::Power { degree });
+        assert_eq!(row.exact_fraction, 1.0, "n = {degree}: {row:?}");
+        let rect = run(DamSeparation::RectifiedPower { degree });
+        assert!(
+            rect.exact_fraction >= 0.95,
+            "rectified n = {degree}: {rect:?}"
+        );
+    }
+}

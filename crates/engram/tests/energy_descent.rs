@@ -2,7 +2,7 @@
 //!
 //! Theory: asynchronous Hopfield updates with non-negative self-coupling (Hopfield 1982); the
 //! two-step Lyapunov function of synchronous Hopfield dynamics (Goles-Chacc et al. 1985); the
-//! Krotov-Hopfield energy-difference update (2016, eq. 3) chooses the lower-energy sign by
+//! Krotov-Hopfield energy-difference update (2016, eq. 4) chooses the lower-energy sign by
 //! construction; the modern Hopfield / universal update with the dot similarity is a
 //! concave-convex step (Ramsauer et al. 2020, Theorem 1).
 

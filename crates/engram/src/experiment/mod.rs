@@ -1,5 +1,6 @@
-//! Experiments that return tables: measured capacities and the published formulas they are
-//! compared with.
+//! Experiments that return tables: measured capacities, paper reproductions, and the published
+//! formulas they are compared with.
 
 pub mod capacity;
+pub mod krotov2016;
 pub mod theory;

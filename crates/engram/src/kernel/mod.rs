@@ -1,4 +1,19 @@
-//! Fast paths on slices: matrix products and the separation functions applied to score rows.
+//! Fast paths on slices: matrix products, SIMD vector kernels and the separation functions
+//! applied to score rows.
+//!
+//! * [`matmul`]: dense products `a·b` and `a·bᵀ` on ndarray views through the `gemm` crate,
+//!   parallel on engram's thread pool for large problems.
+//! * [`simd`]: `dot`, `max`, `exp_shift_sum` (in-place shifted exponential with an `f64` sum),
+//!   `scale` and `axpy` on `f32` slices, with AVX2+FMA code chosen at run time and a portable
+//!   scalar fallback.
+//! * [`separation`]: softmax, sparsemax, alpha-entmax, top-k, rectified power and identity,
+//!   each writing weights for one score row and returning its convex potential `Phi`.
 
 pub mod matmul;
 pub mod separation;
+pub mod simd;
+
+/// The vector instruction set the [`simd`] kernels run with: `"avx2+fma"` or `"scalar"`.
+pub fn simd_level() -> &'static str {
+    simd::level().name()
+}

@@ -9,7 +9,7 @@
 //!   - [`DamSeparation::Power`]: `F(x) = x^n`,
 //!   - [`DamSeparation::RectifiedPower`]: `F(x) = max(x, 0)^n`,
 //!   - [`DamSeparation::Exp`]: `F(x) = exp(βx)` (Demircigil et al.; `β = 1` is their model).
-//! * Update of neuron `i` (Krotov & Hopfield 2016, eq. 3):
+//! * Update of neuron `i` (Krotov & Hopfield 2016, eq. 4):
 //!   `σ_i ← sign( Σ_μ [F(ξ_μi + Σ_{j≠i} ξ_μj σ_j) - F(-ξ_μi + Σ_{j≠i} ξ_μj σ_j)] )`,
 //!   i.e. the neuron takes whichever sign gives the lower energy (ties keep the current sign), so
 //!   asynchronous updates (the default) never raise the energy.
