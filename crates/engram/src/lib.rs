@@ -41,6 +41,11 @@ pub mod pattern;
 
 pub use error::{Error, Result};
 
+/// The README's Rust examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Sets the number of threads of engram's (rayon's global) thread pool.
 ///
 /// Call it once, before any computation; later calls return an error because the pool is
