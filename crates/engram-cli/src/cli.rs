@@ -54,12 +54,158 @@ Examples:
   engram experiment krotov2016
   engram experiment krotov2016 --starts 1000 --json";
 
+const SEQUENCE_HELP: &str = "\
+Chaudhry, Zavatone-Veth, Krotov & Pehlevan 2023, Long Sequence Hopfield Memory: the longest cyclic
+sequence of random +1/-1 patterns a network of N neurons replays perfectly, for each N of --dims.
+Update: x_i <- sgn(sum_mu xi_i^(mu+1) f(m_i^mu)) with m_i^mu the overlap with pattern mu over the
+other N-1 neurons, divided by N-1 (the paper's convention); synchronous updates. f(m) = m
+(classical), m^d (poly, --degree), exp((N-1)(m-1)) (exp).
+
+Protocol (the paper's): start at twice the law's length, draw a fresh sequence, shrink the
+length by 1% after any wrong bit; the capacity is the first length recalled perfectly (engram
+doubles first if the start already passes; exp starts from twice the smaller of its law and the
+pair limit below). Laws: poly P_S = N^d / (2 (d+1) (2d-1)!! ln N)
+(classical: N / (4 ln N)); exp: g^(N-1) / (2 (ln N + (N-1) ln g)), g = 2/(1+e^-4). The table also
+shows the same Gaussian estimate without its large-N simplifications and, for exp, the length at
+which pairs of patterns start to collide, 2^((N+1)/2)/sqrt(N). The fitted exponent is the
+log-log slope of capacity against N (exp: the slope of ln capacity against N).
+
+After the table: a correlated sequence (random patterns sharing 85% of their bits; the ten
+digit prototypes) stored with the plain rule and with the generalized pseudoinverse rule.
+Writes a log-log PNG of capacity against N with the law (--png).
+
+Examples:
+  engram experiment sequence-capacity --model poly --degree 2 --dims 100,200,400
+  engram experiment sequence-capacity --model classical --dims 100,200,400,800 --trials 3
+  engram experiment sequence-capacity --model exp --dims 8,10,12,14,16 --json";
+
+const CDAM_HELP: &str = "\
+Burns 2024, Semantically-correlated memories in a dense associative model (CDAM): random unit
+patterns on the nodes of a graph; update s <- s + eta (sum_mu w_mu (a xi_mu + h sum_nu M_mu,nu
+xi_nu) - s) with w = softmax(beta Xi s) and M the adjacency normalised by out-degree. Every memory
+in turn is the cue; after --steps updates the final state is written as sum_mu c_mu xi_mu and
+classified: quiescent when sum_mu max(c_mu, 0) < 0.2, otherwise auto, narrow_hetero or
+wide_hetero after whichever holds most of the positive expression: the cue itself, its one-hop
+neighbours, or memories further away. A cell's mode is the most frequent one over the cues.
+Sweeps a (auto-association, columns) and h (hetero-association, rows) over --grid values in
+[-1, 1]; negative values are anti-Hebbian. Writes the phase picture as a PNG heat map (--png).
+
+After the table: multi-scale communities of a two-level planted partition, the two factions of
+Zachary's karate club, a sequence kept on track by anti-Hebbian self-suppression, and a finite
+automaton (binary numbers modulo 3) run by the memory.
+
+Examples:
+  engram experiment cdam-modes
+  engram experiment cdam-modes --graph ring --grid 17 --png ring.png
+  engram experiment cdam-modes --beta 20 --json";
+
 /// The published experiments `engram experiment` reproduces.
 #[derive(Debug, Subcommand)]
 pub enum ExperimentCommand {
     /// Krotov & Hopfield 2016, Appendix B: which powers n recall from random starts.
     #[command(name = "krotov2016", after_help = KROTOV_HELP)]
     Krotov2016(Krotov2016Args),
+    /// Chaudhry et al. 2023: sequence capacity against N beside the scaling laws.
+    #[command(name = "sequence-capacity", after_help = SEQUENCE_HELP)]
+    SequenceCapacity(SequenceCapacityArgs),
+    /// Burns 2024 (CDAM): the four dynamical modes over auto- and hetero-association.
+    #[command(name = "cdam-modes", after_help = CDAM_HELP)]
+    CdamModes(CdamModesArgs),
+}
+
+/// The sequence networks `engram experiment sequence-capacity` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SequenceKind {
+    /// The classical temporally asymmetric network, f(m) = m.
+    Classical,
+    /// Polynomial dense network, f(m) = m^d (--degree, default 2).
+    Poly,
+    /// Exponential dense network, f(m) = exp((N-1)(m-1)).
+    Exp,
+}
+
+/// Options of `engram experiment sequence-capacity`.
+#[derive(Debug, Args)]
+pub struct SequenceCapacityArgs {
+    /// The interaction function.
+    #[arg(long, value_enum)]
+    pub model: SequenceKind,
+
+    /// Polynomial degree d of --model poly [2].
+    #[arg(long, allow_negative_numbers = true, value_name = "D")]
+    pub degree: Option<i64>,
+
+    /// Network sizes N, comma-separated [classical 100,200,400,800; poly d=2 50,100,200,400;
+    /// poly d>=3 20,30,50; exp 8,10,12,14,16].
+    #[arg(long, value_delimiter = ',', value_name = "N,N,...")]
+    pub dims: Option<Vec<usize>>,
+
+    /// Independent measurements per N (the capacity is their mean).
+    #[arg(long, default_value_t = 1, value_name = "T")]
+    pub trials: usize,
+
+    /// Seed of the random sequences.
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub seed: u64,
+
+    /// Where to write the log-log plot of capacity against N.
+    #[arg(long, default_value = "sequence-capacity.png", value_name = "PATH")]
+    pub png: PathBuf,
+
+    /// Print the result as one JSON object (`rows` with `dim` and `capacity`, the fitted
+    /// `exponent`, the correlated-pattern run).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `engram experiment cdam-modes`.
+#[derive(Debug, Args)]
+pub struct CdamModesArgs {
+    /// Memory graph: karate, ring (30 nodes), ringP (P nodes) or partition.
+    #[arg(long, default_value = "karate", value_name = "GRAPH")]
+    pub graph: String,
+
+    /// Dimension N of the patterns.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub dim: usize,
+
+    /// Inverse temperature of the attention over memories.
+    #[arg(
+        long,
+        default_value_t = 50.0,
+        allow_negative_numbers = true,
+        value_name = "B"
+    )]
+    pub beta: f32,
+
+    /// Step size eta in (0, 1].
+    #[arg(
+        long,
+        default_value_t = 0.5,
+        allow_negative_numbers = true,
+        value_name = "ETA"
+    )]
+    pub eta: f32,
+
+    /// Updates run from each cue.
+    #[arg(long, default_value_t = 200, value_name = "K")]
+    pub steps: usize,
+
+    /// Values per axis of the a x h grid over [-1, 1] (at least 2).
+    #[arg(long, default_value_t = 9, value_name = "G")]
+    pub grid: usize,
+
+    /// Seed of the patterns (and of the partition graph).
+    #[arg(long, default_value_t = 0, value_name = "SEED")]
+    pub seed: u64,
+
+    /// Where to write the heat map of the modes.
+    #[arg(long, default_value = "cdam-modes.png", value_name = "PATH")]
+    pub png: PathBuf,
+
+    /// Print the result as one JSON object (`rows`, each with a, h, beta, eta and `mode`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `engram experiment krotov2016`.

@@ -12,6 +12,8 @@ use crate::error::{fail, CliResult};
 pub fn run(which: &ExperimentCommand) -> CliResult<()> {
     match which {
         ExperimentCommand::Krotov2016(args) => krotov2016(args),
+        ExperimentCommand::SequenceCapacity(args) => crate::sequence::run(args),
+        ExperimentCommand::CdamModes(args) => crate::cdam::run(args),
     }
 }
 

@@ -3,16 +3,19 @@
 //! * `engram` (or `engram recall`): the digits demo, several models side by side.
 //! * `engram recall --memory X.npy --queries Q.npy --model ... --out R.npy`: recall from files.
 //! * `engram capacity --model hopfield|dam --dim N`: measured capacity beside theory.
-//! * `engram experiment NAME`: a published experiment reproduced as a table.
+//! * `engram experiment NAME`: a published experiment reproduced as a table (krotov2016,
+//!   sequence-capacity, cdam-modes).
 //!
 //! Every failure prints one line `error: ...` on stderr and exits with status 2.
 
 mod capacity;
+mod cdam;
 mod cli;
 mod demo;
 mod error;
 mod experiment;
 mod files;
+mod sequence;
 mod spec;
 
 use std::process::ExitCode;

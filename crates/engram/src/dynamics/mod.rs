@@ -100,6 +100,16 @@ pub trait Dynamics: Sync {
     /// One synchronous step of every row of `states`: the new states.
     fn step(&self, states: ArrayView2<f32>) -> Result<Array2<f32>>;
 
+    /// One synchronous step together with the energies of the states it started from.
+    ///
+    /// The recall loop calls this, so a model whose step already computes what its energy needs
+    /// (the similarity scores, say) can return both from one pass. The default runs
+    /// [`Dynamics::energies`] and [`Dynamics::step`] one after the other.
+    fn step_with_energies(&self, states: ArrayView2<f32>) -> Result<(Array2<f32>, Array1<f64>)> {
+        let energies = self.energies(states)?;
+        Ok((self.step(states)?, energies))
+    }
+
     /// One asynchronous sweep of a single state, updating the coordinates in `order` one at a
     /// time, in place. Models without an asynchronous rule return [`Error::Unsupported`].
     fn sweep(&self, state: &mut [f32], order: &[usize]) -> Result<()> {
@@ -188,18 +198,10 @@ fn recall_sync<D: Dynamics + ?Sized>(
 ) -> Result<Recall> {
     let b = queries.nrows();
     let mut states = queries.to_owned();
-    let mut energies: Vec<Vec<f64>> = model
-        .energies(states.view())?
-        .iter()
-        .map(|&e| vec![e])
-        .collect();
-    let mut trajectories: Option<Vec<Vec<Array1<f32>>>> = opts.record_states.then(|| {
-        queries
-            .rows()
-            .into_iter()
-            .map(|r| vec![r.to_owned()])
-            .collect()
-    });
+    let mut energies: Vec<Vec<f64>> = vec![Vec::new(); b];
+    let mut trajectories: Option<Vec<Vec<Array1<f32>>>> = opts
+        .record_states
+        .then(|| queries.rows().into_iter().map(|r| vec![r.to_owned()]).collect());
     let mut steps = vec![0usize; b];
     let mut converged = vec![false; b];
     let mut active: Vec<usize> = (0..b).collect();
@@ -208,7 +210,9 @@ fn recall_sync<D: Dynamics + ?Sized>(
             break;
         }
         let current = states.select(Axis(0), &active);
-        let mut next = model.step(current.view())?;
+        // One pass gives the next states and the energies of the current ones; the energy of
+        // each final state is computed once, after the loop.
+        let (mut next, current_energies) = model.step_with_energies(current.view())?;
         if let Some(mask) = observed {
             for (r, &q) in active.iter().enumerate() {
                 for ((v, &keep), &cue) in next
@@ -224,12 +228,11 @@ fn recall_sync<D: Dynamics + ?Sized>(
             }
         }
         ensure_finite("state after a step", next.iter())?;
-        let step_energies = model.energies(next.view())?;
         let mut still_moving = Vec::with_capacity(active.len());
         for (r, &q) in active.iter().enumerate() {
             let change = max_abs_change(next.row(r), states.row(q));
             states.row_mut(q).assign(&next.row(r));
-            energies[q].push(step_energies[r]);
+            energies[q].push(current_energies[r]);
             steps[q] += 1;
             if let Some(t) = trajectories.as_mut() {
                 t[q].push(next.row(r).to_owned());
@@ -241,6 +244,9 @@ fn recall_sync<D: Dynamics + ?Sized>(
             }
         }
         active = still_moving;
+    }
+    for (trace, e) in energies.iter_mut().zip(model.energies(states.view())?) {
+        trace.push(e);
     }
     Ok(Recall {
         states,
@@ -344,16 +350,32 @@ fn stack_trajectories(per_query: Vec<Vec<Array1<f32>>>) -> Vec<Array2<f32>> {
         .collect()
 }
 
-/// One synchronous step of `model` from each row of `queries`, with clamping as in [`recall`].
+/// One synchronous step of `model` from each row of `queries`, with clamping as in [`recall`]
+/// and the same input checks, without computing energies.
 pub fn step_once<D: Dynamics + ?Sized>(
     model: &D,
     queries: ArrayView2<f32>,
     observed: Option<ArrayView2<bool>>,
 ) -> Result<Array2<f32>> {
-    let opts = RecallOptions {
-        max_steps: 1,
-        schedule: Some(Schedule::Synchronous),
-        ..RecallOptions::default()
-    };
-    Ok(recall(model, queries, observed, &opts)?.states)
+    model.validate_states("queries", queries)?;
+    let mut next = model.step(queries)?;
+    if let Some(mask) = observed {
+        if mask.dim() != queries.dim() {
+            return Err(Error::shape(
+                "observed mask",
+                format!("{:?}", queries.dim()),
+                format!("{:?}", mask.dim()),
+            ));
+        }
+        ndarray::Zip::from(&mut next)
+            .and(mask)
+            .and(queries)
+            .for_each(|v, &keep, &cue| {
+                if keep {
+                    *v = cue;
+                }
+            });
+    }
+    ensure_finite("state after a step", next.iter())?;
+    Ok(next)
 }

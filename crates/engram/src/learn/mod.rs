@@ -9,7 +9,7 @@
 //!
 //! Weights are computed in f64 where the rule needs it and returned as f32.
 
-mod linalg;
+pub(crate) mod linalg;
 mod rules;
 
 pub use rules::{hebbian, pseudoinverse, storkey};

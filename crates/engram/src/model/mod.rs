@@ -9,17 +9,29 @@
 //!
 //! All of them implement [`crate::dynamics::Dynamics`], so [`crate::dynamics::recall`] runs any
 //! of them with batching, clamping and energy traces.
+//!
+//! Two families project a pattern's similarity onto *other* patterns and have their own runs
+//! instead of the shared convergence loop:
+//!
+//! | model | states | update |
+//! | --- | --- | --- |
+//! | [`SequenceMemory`], [`VariableTiming`] | bipolar | `x_i ← sgn(Σ_μ ξ_i^{μ+1} f(m^μ))`: a cycle, no energy |
+//! | [`Cdam`] | real `R^N` | `σ ← σ + η(Σ_μ w_μ (a ξ^μ + h Σ_ν M_μν ξ^ν) - σ)`, `w = softmax(β Ξ σ)` |
 
+mod cdam;
 mod dam;
 mod hopfield;
 mod mhn;
 mod separation;
+mod sequence;
 mod universal;
 
+pub use cdam::{Cdam, CdamParams};
 pub use dam::{DamSeparation, DenseAssociativeMemory};
 pub use hopfield::Hopfield;
 pub use mhn::ModernHopfield;
 pub use separation::Separation;
+pub use sequence::{SequenceMemory, SequenceRule, TimingCoupling, VariableTiming};
 pub use universal::{Similarity, Universal};
 
 use ndarray::ArrayView2;
