@@ -141,6 +141,18 @@ pub fn check_batch(what: &str, states: ArrayView2<f32>, dim: usize) -> Result<()
     ensure_finite(what, states.iter())
 }
 
+/// Checks that a clamping mask, when given, has the shape of the queries.
+fn check_mask(observed: Option<ArrayView2<bool>>, queries: ArrayView2<f32>) -> Result<()> {
+    match observed {
+        Some(mask) if mask.dim() != queries.dim() => Err(Error::shape(
+            "observed mask",
+            format!("{:?}", queries.dim()),
+            format!("{:?}", mask.dim()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn max_abs_change(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f32 {
     a.iter()
         .zip(b.iter())
@@ -172,15 +184,7 @@ pub fn recall<D: Dynamics + ?Sized>(
     opts: &RecallOptions,
 ) -> Result<Recall> {
     model.validate_states("queries", queries)?;
-    if let Some(mask) = observed {
-        if mask.dim() != queries.dim() {
-            return Err(Error::shape(
-                "observed mask",
-                format!("{:?}", queries.dim()),
-                format!("{:?}", mask.dim()),
-            ));
-        }
-    }
+    check_mask(observed, queries)?;
     if !(opts.tol >= 0.0 && opts.tol.is_finite()) {
         return Err(Error::param("tol", "must be finite and >= 0"));
     }
@@ -358,15 +362,9 @@ pub fn step_once<D: Dynamics + ?Sized>(
     observed: Option<ArrayView2<bool>>,
 ) -> Result<Array2<f32>> {
     model.validate_states("queries", queries)?;
+    check_mask(observed, queries)?;
     let mut next = model.step(queries)?;
     if let Some(mask) = observed {
-        if mask.dim() != queries.dim() {
-            return Err(Error::shape(
-                "observed mask",
-                format!("{:?}", queries.dim()),
-                format!("{:?}", mask.dim()),
-            ));
-        }
         ndarray::Zip::from(&mut next)
             .and(mask)
             .and(queries)
