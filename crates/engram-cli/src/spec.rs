@@ -60,7 +60,7 @@ impl ModelSpec {
     pub fn setting(&self) -> String {
         match self {
             ModelSpec::Hopfield(rule) => rule.name().to_string(),
-            ModelSpec::Dam(sep) => dam_spec_text(*sep),
+            ModelSpec::Dam(sep) => sep.spec(),
             ModelSpec::Mhn(beta) => format!("beta={beta}"),
             ModelSpec::Universal(sim, sep) => format!("{} x {}", sim.name(), sep.describe()),
         }
@@ -77,61 +77,10 @@ impl ModelSpec {
     }
 }
 
-/// The text `parse_dam_separation` reads back into `sep`.
-fn dam_spec_text(sep: DamSeparation) -> String {
-    match sep {
-        DamSeparation::Power { degree } => format!("power:{degree}"),
-        DamSeparation::RectifiedPower { degree } => format!("rectified:{degree}"),
-        DamSeparation::Exp { beta } => format!("exp:{beta}"),
-    }
-}
-
 /// Parses a dense-memory interaction: `power:N`, `rectified:N` (or `relu:N`), `exp:BETA`; the
 /// number may be left out (`power` = `power:3`, `exp` = `exp:1`).
 pub fn parse_dam_separation(text: &str) -> CliResult<DamSeparation> {
-    let (name, arg) = match text.split_once(':') {
-        Some((name, arg)) => (name, Some(arg)),
-        None => (text, None),
-    };
-    let bad_number = || {
-        Error::param(
-            "separation",
-            format!("bad number {:?} in {text:?}", arg.unwrap_or_default()),
-        )
-    };
-    let sep = match name {
-        "power" | "poly" | "rectified" | "relu" => {
-            let degree = match arg {
-                None => 3,
-                Some(a) => check_degree(a.parse::<i64>().map_err(|_| bad_number())?)?,
-            };
-            if name == "power" || name == "poly" {
-                DamSeparation::Power { degree }
-            } else {
-                DamSeparation::RectifiedPower { degree }
-            }
-        }
-        "exp" => DamSeparation::Exp {
-            beta: match arg {
-                None => 1.0,
-                Some(a) => a.parse::<f64>().map_err(|_| bad_number())?,
-            },
-        },
-        _ => {
-            return Err(Error::param(
-                "separation",
-                format!(
-                    "unknown dense-memory separation {text:?} (expected power:N, rectified:N or \
-                     exp:BETA)"
-                ),
-            )
-            .into())
-        }
-    };
-    if let DamSeparation::Exp { beta } = sep {
-        engram::error::ensure_positive("beta", beta)?;
-    }
-    Ok(sep)
+    Ok(text.parse::<DamSeparation>()?)
 }
 
 /// Checks a degree given on the command line and narrows it.
@@ -232,7 +181,7 @@ mod tests {
     fn dam_separations_parse_and_print_back() {
         for text in ["power:3", "rectified:2", "exp:0.5"] {
             let sep = parse_dam_separation(text).unwrap();
-            assert_eq!(dam_spec_text(sep), text);
+            assert_eq!(sep.spec(), text);
         }
         assert_eq!(
             parse_dam_separation("exp").unwrap(),

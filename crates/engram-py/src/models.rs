@@ -8,7 +8,6 @@ use engram::model::{
     Universal,
 };
 use numpy::{PyArray2, ToPyArray};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::convert::{matrix, Raise, Rank};
@@ -17,48 +16,7 @@ use crate::recall::{self, RecallArgs, RecallResult};
 /// Parses the interaction function of a dense memory: `power:N`, `rectified:N` or `exp:BETA`
 /// (`N` defaults to 3 and `BETA` to 1 when left out).
 pub(crate) fn parse_dam_separation(text: &str) -> PyResult<DamSeparation> {
-    let (name, arg) = match text.split_once(':') {
-        Some((name, arg)) => (name, Some(arg)),
-        None => (text, None),
-    };
-    let bad = |what: &str| {
-        PyValueError::new_err(format!(
-            "invalid parameter separation: {what} in {text:?} \
-             (expected power:N, rectified:N or exp:BETA)"
-        ))
-    };
-    let degree = |arg: Option<&str>| -> PyResult<u32> {
-        arg.map_or(Ok(3), |a| {
-            a.trim()
-                .parse::<u32>()
-                .map_err(|_| bad("the degree must be a non-negative integer"))
-        })
-    };
-    match name.trim() {
-        "power" | "poly" | "polynomial" => Ok(DamSeparation::Power {
-            degree: degree(arg)?,
-        }),
-        "rectified" | "relu" => Ok(DamSeparation::RectifiedPower {
-            degree: degree(arg)?,
-        }),
-        "exp" | "exponential" => Ok(DamSeparation::Exp {
-            beta: arg.map_or(Ok(1.0), |a| {
-                a.trim()
-                    .parse::<f64>()
-                    .map_err(|_| bad("beta must be a number"))
-            })?,
-        }),
-        other => Err(bad(&format!("unknown interaction {other:?}"))),
-    }
-}
-
-/// Writes a dense memory's interaction back in the form `parse_dam_separation` reads.
-fn dam_separation_name(sep: DamSeparation) -> String {
-    match sep {
-        DamSeparation::Power { degree } => format!("power:{degree}"),
-        DamSeparation::RectifiedPower { degree } => format!("rectified:{degree}"),
-        DamSeparation::Exp { beta } => format!("exp:{beta}"),
-    }
+    text.parse::<DamSeparation>().raise()
 }
 
 /// Classical Hopfield network (Hopfield 1982) over bipolar (+1/-1) states.
@@ -247,7 +205,7 @@ impl PyDenseMemory {
     /// The interaction function, as a string this constructor accepts (``"power:3"``).
     #[getter]
     fn separation(&self) -> String {
-        dam_separation_name(self.inner.separation())
+        self.inner.separation().spec()
     }
 
     /// Number of neurons N.

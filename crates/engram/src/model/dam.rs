@@ -63,6 +63,15 @@ impl DamSeparation {
         }
     }
 
+    /// The text form [`str::parse`] reads back: `power:N`, `rectified:N` or `exp:BETA`.
+    pub fn spec(&self) -> String {
+        match *self {
+            DamSeparation::Power { degree } => format!("power:{degree}"),
+            DamSeparation::RectifiedPower { degree } => format!("rectified:{degree}"),
+            DamSeparation::Exp { beta } => format!("exp:{beta}"),
+        }
+    }
+
     /// Short name for tables.
     pub fn describe(&self) -> String {
         match *self {
@@ -70,6 +79,44 @@ impl DamSeparation {
             DamSeparation::RectifiedPower { degree } => format!("relu(x)^{degree}"),
             DamSeparation::Exp { beta } => format!("exp({beta}x)"),
         }
+    }
+}
+
+impl std::str::FromStr for DamSeparation {
+    type Err = Error;
+    /// Parses `power:N` (or `poly:N`), `rectified:N` (or `relu:N`) and `exp:BETA`; the number may
+    /// be left out for `N = 3` and `BETA = 1`. The result is validated.
+    fn from_str(text: &str) -> Result<Self> {
+        let (name, arg) = match text.trim().split_once(':') {
+            Some((name, arg)) => (name.trim(), Some(arg.trim())),
+            None => (text.trim(), None),
+        };
+        let bad_number = || {
+            Error::param(
+                "separation",
+                format!("bad number {:?} in {text:?}", arg.unwrap_or_default()),
+            )
+        };
+        let degree =
+            || -> Result<u32> { arg.map_or(Ok(3), |a| a.parse::<u32>().map_err(|_| bad_number())) };
+        let sep = match name {
+            "power" | "poly" | "polynomial" => DamSeparation::Power { degree: degree()? },
+            "rectified" | "relu" => DamSeparation::RectifiedPower { degree: degree()? },
+            "exp" | "exponential" => DamSeparation::Exp {
+                beta: arg.map_or(Ok(1.0), |a| a.parse::<f64>().map_err(|_| bad_number()))?,
+            },
+            _ => {
+                return Err(Error::param(
+                    "separation",
+                    format!(
+                        "unknown dense-memory separation {text:?} (expected power:N, \
+                         rectified:N or exp:BETA)"
+                    ),
+                ))
+            }
+        };
+        sep.validate()?;
+        Ok(sep)
     }
 }
 
