@@ -203,9 +203,13 @@ fn recall_sync<D: Dynamics + ?Sized>(
     let b = queries.nrows();
     let mut states = queries.to_owned();
     let mut energies: Vec<Vec<f64>> = vec![Vec::new(); b];
-    let mut trajectories: Option<Vec<Vec<Array1<f32>>>> = opts
-        .record_states
-        .then(|| queries.rows().into_iter().map(|r| vec![r.to_owned()]).collect());
+    let mut trajectories: Option<Vec<Vec<Array1<f32>>>> = opts.record_states.then(|| {
+        queries
+            .rows()
+            .into_iter()
+            .map(|r| vec![r.to_owned()])
+            .collect()
+    });
     let mut steps = vec![0usize; b];
     let mut converged = vec![false; b];
     let mut active: Vec<usize> = (0..b).collect();
