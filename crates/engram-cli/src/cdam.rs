@@ -1,13 +1,15 @@
 //! `engram experiment cdam-modes`: the four dynamical modes of CDAM (Burns 2024) over the
-//! balance of auto- and hetero-association, as a table and a heat map, followed by the paper's
+//! balance of auto- and hetero-association, as a table and a heat map (engram's classification),
+//! followed by the range-of-recall experiment of the author's code and the paper's other
 //! demonstrations that run here.
 
 use std::io::Write;
 use std::time::Duration;
 
 use engram::experiment::cdam::{
-    cdam_modes, community_scan, karate_split, sequence_tracking, CdamAutomaton, CommunityRow,
-    FiniteAutomaton, GraphKind, Mode, ModesOptions, ModesRow, SequenceTracking,
+    cdam_modes, community_scan, karate_split, range_of_recall, sequence_tracking, CdamAutomaton,
+    CommunityRow, FiniteAutomaton, GraphKind, Mode, ModesOptions, ModesRow, RangeOptions, RangeRow,
+    SequenceTracking, RANGE_CORRELATION,
 };
 use engram::experiment::graphs::hierarchical_partition;
 use engram::experiment::plot::{heat_map_png, HeatMap, BLUE, GRAY, GREEN, ORANGE};
@@ -23,6 +25,9 @@ use crate::error::{fail, CliResult, Context};
 /// The demonstrations printed after the phase table.
 #[derive(Serialize)]
 struct Demos {
+    /// The author's range-of-recall run: attractor correlation against graph distance on a ring
+    /// of 30, h = 1 - a.
+    range_of_recall: Vec<RangeRow>,
     /// Attractor groups of a two-level planted partition for several `a` (h = 1, β = 50).
     communities: Vec<CommunityRow>,
     /// Agreement of the two-way attractor split of the karate club with its factions.
@@ -45,6 +50,10 @@ fn letter(mode: Mode) -> char {
 }
 
 fn demos(seed: u64) -> CliResult<Demos> {
+    let range = range_of_recall(&RangeOptions {
+        seed,
+        ..RangeOptions::default()
+    })?;
     let (adjacency, blocks, supers) = hierarchical_partition(4, 10, 0.8, 0.05, 0.005, 1)?;
     let communities = community_scan(
         &adjacency,
@@ -69,6 +78,7 @@ fn demos(seed: u64) -> CliResult<Demos> {
     let got = net.run(0, &bits)?;
     let want = automaton.run(0, &bits);
     Ok(Demos {
+        range_of_recall: range,
         communities,
         karate_accuracy,
         sequence,
@@ -223,6 +233,34 @@ fn print_table(
         count(Mode::Quiescent)
     )?;
     writeln!(out)?;
+    let opts = RangeOptions::default();
+    writeln!(
+        out,
+        "Range of recall (the author's notebook): ring of {}, N = {}, patterns uniform in [0, 1), \
+         beta = {}, eta = {}, {} updates, h = 1 - a",
+        opts.nodes, opts.dim, opts.beta, opts.eta, opts.steps
+    )?;
+    writeln!(
+        out,
+        "mean correlation of the final states of memories k hops apart (range: last k with \
+         correlation >= {RANGE_CORRELATION})"
+    )?;
+    write!(out, "{:>6} {:>6} {:>6} ", "a", "h", "range")?;
+    let width = demos
+        .range_of_recall
+        .first()
+        .map_or(0, |r| r.correlation.len());
+    for k in 0..width {
+        write!(out, "{:>6}", format!("k={k}"))?;
+    }
+    writeln!(out)?;
+    for r in &demos.range_of_recall {
+        write!(out, "{:>6.2} {:>6.2} {:>6} ", r.a, r.h, r.range)?;
+        for c in &r.correlation {
+            write!(out, "{c:>6.2}")?;
+        }
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "Multi-scale communities: 4 blocks of 10 nodes in 2 super-communities, h = 1, beta = 50"

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use engram::dynamics::Schedule;
 use engram::learn::LearningRule;
-use engram::model::Similarity;
+use engram::model::{RetrievalPath, Similarity};
 
 const TOP_EXAMPLES: &str = "\
 Examples:
@@ -41,6 +41,55 @@ pub enum Command {
     /// Reproduce a published experiment and print its table.
     #[command(subcommand)]
     Experiment(ExperimentCommand),
+    /// Time retrieval on fixed shapes beside this machine's bandwidth and GEMM limits.
+    Bench(BenchArgs),
+}
+
+const BENCH_HELP: &str = "\
+Times one modern Hopfield retrieval step X^T softmax(beta X q) (f32) for the shapes
+(B, K, d) = (1, 100000, 128), (16, 100000, 128), (64, 10000, 256), (1024, 10000, 256) and
+(16, 60000, 784): the median of --repeats runs after a warm-up. In the same run it measures the
+machine's memory bandwidth (streaming read of 256 MiB) and f32 GEMM throughput (2048^3
+product), and reports for each shape the fastest time these allow and the fraction reached.
+Then a child process measures the peak resident memory of retrieving 16 queries from a
+(100000 x 128) memory. Use the global --threads to fix the thread count.
+
+Examples:
+  engram --threads 2 bench
+  engram bench --threads 2 --json
+  engram bench --quick --path gemm";
+
+/// Options of `engram bench`.
+#[derive(Debug, Args)]
+#[command(after_help = BENCH_HELP)]
+pub struct BenchArgs {
+    /// Timed runs per shape (the median is reported).
+    #[arg(long, default_value_t = 15, value_name = "R")]
+    pub repeats: usize,
+
+    /// Print one JSON object (machine limits, rows, peak memory) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// A fast smoke run: at most 3 repeats, patterns / 10, smaller probes.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Retrieval path: auto (fused kernel for small batches), fused or gemm.
+    #[arg(long, default_value = "auto", value_parser = parse_path, value_name = "PATH")]
+    pub path: RetrievalPath,
+
+    /// Skip the peak-memory measurement.
+    #[arg(long)]
+    pub no_rss: bool,
+
+    /// Only the shapes whose name contains this text (e.g. `b1024`).
+    #[arg(long, value_name = "TEXT")]
+    pub only: Option<String>,
+
+    /// Only measure peak memory of one retrieval (B = 16, 100000 x 128) and print it as JSON.
+    #[arg(long, hide = true)]
+    pub rss: bool,
 }
 
 const KROTOV_HELP: &str = "\
@@ -99,6 +148,59 @@ Examples:
   engram experiment cdam-modes --graph ring --grid 17 --png ring.png
   engram experiment cdam-modes --beta 20 --json";
 
+const DRDAM_HELP: &str = "\
+Hoover et al. 2024, Dense Associative Memory Through the Lens of Random Features (DrDAM): the
+exact memory E(x) = -(1/beta) ln sum_mu exp(-beta/2 |x - xi_mu|^2) against its random-feature
+version E^(x) = -(1/beta) ln phi(x).T, where T = sum_mu phi(xi_mu) holds every pattern in one
+vector of fixed size. Y is the number of random projections (trig features: 2Y numbers).
+
+Setup (the authors'): K random {0,1}^d patterns scaled by 1/sqrt(d); queries at the memories, near
+them (--flip of the bits inverted) and far from them (fresh random patterns); energy error = mean
+|E - E^|; retrieval = --steps gradient steps of size --step-size on each energy from the near cues;
+state error = fraction of bits (binarized at 0.5/sqrt(d)) where the two final states differ. The
+digits (8x8, scaled to [0, 1/sqrt(64)]) run at --digit-betas, with unstored digits as far queries.
+Expected: errors fall as 1/sqrt(Y) (log-log slope -0.5) and rise with beta and with the distance
+from the memories. Also: the paper's feature-map ablation on the digits (Y = 4000). Writes a
+log-log PNG of the near-cue energy error against Y (--png).
+
+Examples:
+  engram experiment drdam
+  engram experiment drdam --dims 32 --betas 10,40 --features 500,2000,8000 --json
+  engram experiment drdam --kind positive --repeats 1";
+
+const UHOP_HELP: &str = "\
+Wu et al. 2024 (U-Hop) and Hu, Wu & Liu 2024 (U-Hop+): a feature map Phi (linear, or a residual
+MLP) is trained on the stored patterns to minimise the separation loss
+L = (1/M) ln mean_{mu<nu} exp(u_mu.u_nu / tau), u = Phi(xi)/|Phi(xi)|, then a modern Hopfield
+network retrieves in feature space: x <- Xi^T softmax(beta cos(Phi(Xi), Phi(x))).
+
+Retrieval: M unit-norm digits (and random unit patterns in --random-dim dimensions), cues = patterns
++ Gaussian noise of norm sigma (--noise), one step at --beta, without a map (none) and with the two
+learned maps; error = mean |x* - xi|^2, retrieved = |x* - xi| < 0.1. Spherical codes: maps of
+M digits into 3 dimensions against the known optima (Tammes problem) and into 64 against the
+simplex bound M/(M-1), beside the paper's bounds on the optimal minimal separation.
+
+Examples:
+  engram experiment uhop
+  engram experiment uhop --sizes 50,100 --beta 20 --noise 0.1 --json";
+
+const KDE_HELP: &str = "\
+Schaeffer et al. 2024, Bridging Associative Memory and Probabilistic Modeling: a Gaussian kernel
+density estimate p(x) = (1/K) sum_mu N(x; xi_mu, sigma^2 I) is an associative memory whose energy
+is the negative log-likelihood (for unit-norm patterns: beta times the modern Hopfield energy plus a
+constant, beta = 1/sigma^2), retrieval is mean shift and sampling is Langevin dynamics.
+
+Capacity: N random unit patterns in D dimensions; a pattern is stored when mean shift from it stays
+within 0.05; the capacity is the largest N with every pattern stored (median of --trials draws).
+Beside it: the exponential-capacity theorem (Ramsauer et al. 2020, Theorem 3, carried over to the
+KDE) and, where that theorem applies (beta = 100, D = 20..32), a check that 2048 patterns are all
+stored. Langevin: chains from 100 unit-norm digits; the mean |x - xi|^2 of a chain that stays in
+its mode is D sigma^2 / (1 - eta/(2 sigma^2)).
+
+Examples:
+  engram experiment kde
+  engram experiment kde --dims 4,8,12 --beta 40 --trials 7 --json";
+
 /// The published experiments `engram experiment` reproduces.
 #[derive(Debug, Subcommand)]
 pub enum ExperimentCommand {
@@ -111,6 +213,202 @@ pub enum ExperimentCommand {
     /// Burns 2024 (CDAM): the four dynamical modes over auto- and hetero-association.
     #[command(name = "cdam-modes", after_help = CDAM_HELP)]
     CdamModes(CdamModesArgs),
+    /// Hoover et al. 2024 (DrDAM): random-feature memory error against the number of features.
+    #[command(name = "drdam", after_help = DRDAM_HELP)]
+    Drdam(DrdamArgs),
+    /// Wu et al. 2024, Hu et al. 2024 (U-Hop+): retrieval with a learned separating feature map.
+    #[command(name = "uhop", after_help = UHOP_HELP)]
+    Uhop(UhopArgs),
+    /// Schaeffer et al. 2024: the Gaussian KDE as a memory: capacity and Langevin sampling.
+    #[command(name = "kde", after_help = KDE_HELP)]
+    Kde(KdeArgs),
+}
+
+/// Options of `engram experiment drdam`.
+#[derive(Debug, Args)]
+pub struct DrdamArgs {
+    /// Dimensions d of the random patterns.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "16,64,256",
+        value_name = "D,D,..."
+    )]
+    pub dims: Vec<usize>,
+
+    /// Inverse temperatures of the random patterns.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,30,50",
+        allow_negative_numbers = true,
+        value_name = "B,B,..."
+    )]
+    pub betas: Vec<f32>,
+
+    /// Inverse temperatures of the digits.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "50,100,200",
+        allow_negative_numbers = true,
+        value_name = "B,B,..."
+    )]
+    pub digit_betas: Vec<f32>,
+
+    /// Numbers Y of random projections.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "1000,2000,4000,8000,16000",
+        value_name = "Y,Y,..."
+    )]
+    pub features: Vec<usize>,
+
+    /// Skip the digits (and the feature-map ablation, which runs on them).
+    #[arg(long)]
+    pub no_digits: bool,
+
+    /// Stored patterns K.
+    #[arg(long, default_value_t = 100, value_name = "K")]
+    pub patterns: usize,
+
+    /// Queries per set (at the memories, near them, far from them).
+    #[arg(long, default_value_t = 50, value_name = "Q")]
+    pub queries: usize,
+
+    /// Fraction of the bits (pixels) inverted in a near cue.
+    #[arg(
+        long,
+        default_value_t = 0.1,
+        allow_negative_numbers = true,
+        value_name = "F"
+    )]
+    pub flip: f64,
+
+    /// Gradient steps of retrieval.
+    #[arg(long, default_value_t = 30, value_name = "S")]
+    pub steps: usize,
+
+    /// Gradient step size of retrieval.
+    #[arg(
+        long,
+        default_value_t = 0.2,
+        allow_negative_numbers = true,
+        value_name = "ETA"
+    )]
+    pub step_size: f32,
+
+    /// Independent draws of the random features averaged per point.
+    #[arg(long, default_value_t = 3, value_name = "R")]
+    pub repeats: usize,
+
+    /// Feature map: trig, cos, positive or positive-symmetric.
+    #[arg(long, default_value = "trig", value_name = "KIND")]
+    pub kind: String,
+
+    /// Seed of patterns, cues and features.
+    #[arg(long, default_value_t = 2024, value_name = "SEED")]
+    pub seed: u64,
+
+    /// Where to write the log-log plot of the energy error against Y.
+    #[arg(long, default_value = "drdam.png", value_name = "PATH")]
+    pub png: PathBuf,
+
+    /// Print the result as one JSON object (`rows` with features, beta, dim, energy_error and
+    /// state_error; `slopes`; `ablation`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `engram experiment uhop`.
+#[derive(Debug, Args)]
+pub struct UhopArgs {
+    /// Numbers M of stored patterns.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "20,50,100,200",
+        value_name = "M,M,..."
+    )]
+    pub sizes: Vec<usize>,
+
+    /// Inverse temperature of retrieval.
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        allow_negative_numbers = true,
+        value_name = "B"
+    )]
+    pub beta: f32,
+
+    /// Noise norms sigma of the cues.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.1,0.2",
+        allow_negative_numbers = true,
+        value_name = "S,S,..."
+    )]
+    pub noise: Vec<f64>,
+
+    /// Dimension of the random patterns.
+    #[arg(long, default_value_t = 16, value_name = "D")]
+    pub random_dim: usize,
+
+    /// Training steps of each map of the spherical-code table.
+    #[arg(long, default_value_t = 1500, value_name = "S")]
+    pub code_steps: usize,
+
+    /// Seed of patterns, cues and maps.
+    #[arg(long, default_value_t = 2024, value_name = "SEED")]
+    pub seed: u64,
+
+    /// Print the result as one JSON object (`rows`, `codes`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `engram experiment kde`.
+#[derive(Debug, Args)]
+pub struct KdeArgs {
+    /// Dimensions D of the sphere.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "4,6,8,10,12,14,16",
+        value_name = "D,D,..."
+    )]
+    pub dims: Vec<usize>,
+
+    /// beta = 1/sigma^2 of the capacity runs (patterns on the unit sphere).
+    #[arg(
+        long,
+        default_value_t = 20.0,
+        allow_negative_numbers = true,
+        value_name = "B"
+    )]
+    pub beta: f64,
+
+    /// Independent draws per dimension.
+    #[arg(long, default_value_t = 5, value_name = "T")]
+    pub trials: usize,
+
+    /// Largest number of patterns tried.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub max_patterns: usize,
+
+    /// Patterns stored in each check where the theorem applies.
+    #[arg(long, default_value_t = 2048, value_name = "N")]
+    pub theorem_patterns: usize,
+
+    /// Seed of the patterns and the chains.
+    #[arg(long, default_value_t = 2024, value_name = "SEED")]
+    pub seed: u64,
+
+    /// Print the result as one JSON object (`rows`, `growth_rate`, `theorem`, `langevin`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The sequence networks `engram experiment sequence-capacity` measures.
@@ -445,6 +743,10 @@ fn parse_rule(text: &str) -> Result<LearningRule, String> {
 }
 
 fn parse_similarity(text: &str) -> Result<Similarity, String> {
+    text.parse().map_err(|e: engram::Error| e.to_string())
+}
+
+fn parse_path(text: &str) -> Result<RetrievalPath, String> {
     text.parse().map_err(|e: engram::Error| e.to_string())
 }
 

@@ -8,12 +8,17 @@ use engram::model::DamSeparation;
 use crate::cli::{ExperimentCommand, Krotov2016Args};
 use crate::error::{fail, CliResult};
 
+mod memory;
+
 /// Runs the chosen experiment.
 pub fn run(which: &ExperimentCommand) -> CliResult<()> {
     match which {
         ExperimentCommand::Krotov2016(args) => krotov2016(args),
         ExperimentCommand::SequenceCapacity(args) => crate::sequence::run(args),
         ExperimentCommand::CdamModes(args) => crate::cdam::run(args),
+        ExperimentCommand::Drdam(args) => memory::drdam(args),
+        ExperimentCommand::Uhop(args) => memory::uhop(args),
+        ExperimentCommand::Kde(args) => memory::kde(args),
     }
 }
 

@@ -5,9 +5,11 @@
 //! * `engram capacity --model hopfield|dam --dim N`: measured capacity beside theory.
 //! * `engram experiment NAME`: a published experiment reproduced as a table (krotov2016,
 //!   sequence-capacity, cdam-modes).
+//! * `engram bench`: retrieval speed on fixed shapes beside the machine's measured limits.
 //!
 //! Every failure prints one line `error: ...` on stderr and exits with status 2.
 
+mod bench;
 mod capacity;
 mod cdam;
 mod cli;
@@ -88,6 +90,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Recall(args)) => recall(&args),
         Some(Command::Capacity(args)) => capacity::run(&args),
         Some(Command::Experiment(which)) => experiment::run(&which),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => {
             // `engram` alone is `engram recall` with every default.
             let defaults =

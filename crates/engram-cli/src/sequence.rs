@@ -131,6 +131,7 @@ fn write_plot(
     sep: DamSeparation,
     result: &SequenceCapacityResult,
 ) -> CliResult<()> {
+    let sequences = result.rows.first().map_or(1, |r| r.sequences);
     let lo = result.rows.iter().map(|r| r.dim).min().unwrap_or(4) as f64;
     let hi = result.rows.iter().map(|r| r.dim).max().unwrap_or(4) as f64;
     // Theory curves on a fine grid of integer N between the measured sizes.
@@ -161,7 +162,7 @@ fn write_plot(
         ),
         Series::new(
             "gaussian, finite N",
-            curve(&|n| gaussian_sequence_capacity(sep, n)),
+            curve(&|n| gaussian_sequence_capacity(sep, n, sequences)),
             GREEN,
             Style::Line,
         ),
@@ -169,7 +170,7 @@ fn write_plot(
     if matches!(sep, DamSeparation::Exp { .. }) {
         series.push(Series::new(
             "pair limit",
-            curve(&exp_pair_limit),
+            curve(&|n| exp_pair_limit(n, sequences)),
             ORANGE,
             Style::Line,
         ));
@@ -204,9 +205,11 @@ fn print_table(
     )?;
     writeln!(
         out,
-        "own term excluded, overlaps / (N-1), synchronous updates; {} trial{} per N",
+        "own term excluded, overlaps / (N-1), synchronous updates; {} trial{} per N, each the \
+         longest length at which {} fresh sequences are all recalled (start 2 P_S, -1% per miss)",
         args.trials,
-        if args.trials == 1 { "" } else { "s" }
+        if args.trials == 1 { "" } else { "s" },
+        r.rows.first().map_or(0, |row| row.sequences)
     )?;
     write!(
         out,
@@ -253,13 +256,14 @@ fn print_table(
     writeln!(out, "law: {}", r.law)?;
     writeln!(
         out,
-        "gaussian: the law's own argument without its large-N simplifications (engram's)"
+        "gaussian: the law's own argument without its large-N simplifications, for the same \
+         number of sequences (engram's)"
     )?;
     if exp {
         writeln!(
             out,
-            "pair limit: 2^((N+1)/2)/sqrt(N), where pairs of patterns agreeing on N-1 neurons \
-             start to spoil bits"
+            "pair limit: 2^((N+1)/2)/sqrt(N S), where pairs of patterns agreeing on N-1 neurons \
+             start to spoil bits in one of the S sequences (engram's)"
         )?;
     }
     writeln!(out)?;

@@ -1,14 +1,20 @@
 //! CDAM experiments (Burns 2024, "Semantically-correlated memories in a dense associative model",
 //! ICML, arXiv:2404.07123): the four dynamical modes over the balance of auto- and
-//! hetero-association, multi-scale communities of a graph, temporal sequences kept on track by
-//! anti-Hebbian self-suppression, and a finite automaton run by hetero-association.
+//! hetero-association, the range of recall on a ring (the author's notebook), multi-scale
+//! communities of a graph, temporal sequences kept on track by anti-Hebbian self-suppression,
+//! and a finite automaton run by hetero-association.
 //!
-//! **Modes.** Memories are random unit vectors `ξ^μ = ±1/√N` on the nodes of a graph. Every
-//! memory in turn is the cue; the state runs `steps` updates ([`crate::model::Cdam`]) and the
-//! final state `σ` is written as `σ ≈ Σ_μ c_μ ξ^μ` (least squares, [`Cdam::expression`]). Its
-//! *activity* is `Σ_μ max(c_μ, 0)` (1 for a stored pattern or any convex mix of them). With the
-//! positive expression split into the cue's own share, its graph neighbours' share (one hop) and
-//! everyone else's share (two hops or more), the cue's mode is
+//! **Range of recall** ([`range_of_recall`]) is the one measurement taken over from the
+//! author's code (`tfburns/CDAM`, `Range_of_recall_extension.ipynb`), with its parameters: the
+//! Pearson correlation of the final states of memories `k` hops apart on a ring, for `h = 1 - a`.
+//!
+//! **Modes** (engram's classification: the paper's own criteria could not be read, see
+//! `docs/cdam.md`). Memories are random unit vectors `ξ^μ = ±1/√N` on the nodes of a graph.
+//! Every memory in turn is the cue; the state runs `steps` updates ([`crate::model::Cdam`]) and
+//! the final state `σ` is written as `σ ≈ Σ_μ c_μ ξ^μ` (least squares, [`Cdam::expression`]).
+//! Its *activity* is `Σ_μ max(c_μ, 0)` (1 for a stored pattern or any convex mix of them). With
+//! the positive expression split into the cue's own share, its graph neighbours' share (one hop)
+//! and everyone else's share (two hops or more), the cue's mode is
 //!
 //! * `quiescent` when the activity is below 0.2 (no memory stays expressed),
 //! * otherwise `auto`, `narrow_hetero` or `wide_hetero` after the largest of the three shares.
@@ -21,6 +27,7 @@ use serde::Serialize;
 use super::graphs::{hierarchical_partition, hop_distances, karate_club, rand_index, ring};
 use crate::error::{Error, Result};
 use crate::model::{Cdam, CdamParams};
+use crate::numeric::Rng;
 use crate::pattern::random_bipolar;
 
 /// Activity below which a state counts as quiescent.
@@ -528,6 +535,162 @@ pub fn sequence_tracking(
         tracked,
         min_cosine,
     })
+}
+
+/// `p` patterns of dimension `dim` with entries drawn uniformly from `[0, 1)`, the memories of the
+/// author's notebooks (`np.random.rand(N, P)`).
+pub fn uniform_patterns(p: usize, dim: usize, seed: u64) -> Array2<f32> {
+    let mut rng = Rng::new(seed);
+    Array2::from_shape_fn((p, dim), |_| rng.uniform() as f32)
+}
+
+/// Pearson correlations between the rows of `states`, shape `(B, B)` (`np.corrcoef`). A constant
+/// row correlates 0 with everything but itself.
+pub fn pearson_matrix(states: &Array2<f32>) -> Array2<f64> {
+    let b = states.nrows();
+    let centred: Vec<Vec<f64>> = states
+        .rows()
+        .into_iter()
+        .map(|r| {
+            let mean = r.iter().map(|&v| v as f64).sum::<f64>() / r.len().max(1) as f64;
+            let c: Vec<f64> = r.iter().map(|&v| v as f64 - mean).collect();
+            let norm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                c.iter().map(|v| v / norm).collect()
+            } else {
+                vec![0.0; c.len()]
+            }
+        })
+        .collect();
+    Array2::from_shape_fn((b, b), |(i, j)| {
+        if i == j {
+            1.0
+        } else {
+            centred[i].iter().zip(&centred[j]).map(|(x, y)| x * y).sum()
+        }
+    })
+}
+
+/// Options of [`range_of_recall`]. The defaults are those of the author's range-of-recall
+/// notebook (`tfburns/CDAM`, `Range_of_recall_extension.ipynb`): a ring of 30 memories
+/// (`nx.cycle_graph(30)`), `N = 1000` neurons, patterns uniform in `[0, 1)`, `β = 1`, `η = 0.1`,
+/// 100 updates from each memory plus uniform noise of width 1, the mean pattern subtracted with
+/// coefficient 1 (the line the notebook runs), and `h = 1 - a` for `a ∈ {1, 0.5, -0.5, -2}`.
+#[derive(Clone, Debug)]
+pub struct RangeOptions {
+    /// Memories on the ring.
+    pub nodes: usize,
+    /// Dimension `N` of the patterns.
+    pub dim: usize,
+    /// Inverse temperature `β`.
+    pub beta: f32,
+    /// Step size `η`.
+    pub eta: f32,
+    /// Updates run from each memory.
+    pub steps: usize,
+    /// Width of the uniform noise added to the starting memory (`noise * (U[0,1) - 0.5)`).
+    pub noise: f32,
+    /// Coefficient of the mean pattern subtracted from the target
+    /// ([`CdamParams::mean_offset`]).
+    pub mean_offset: f32,
+    /// Values of `a`; each runs with `h = 1 - a`.
+    pub a_values: Vec<f32>,
+    /// Largest graph distance reported.
+    pub max_distance: usize,
+    /// Seed of the patterns and of the noise.
+    pub seed: u64,
+}
+
+impl Default for RangeOptions {
+    fn default() -> Self {
+        RangeOptions {
+            nodes: 30,
+            dim: 1000,
+            beta: 1.0,
+            eta: 0.1,
+            steps: 100,
+            noise: 1.0,
+            mean_offset: 1.0,
+            a_values: vec![1.0, 0.5, -0.5, -2.0],
+            max_distance: 11,
+            seed: 0,
+        }
+    }
+}
+
+/// Correlation below which two attractors count as unrelated in [`RangeRow::range`].
+pub const RANGE_CORRELATION: f64 = 0.2;
+
+/// How far recall reaches on the ring at one `a` (with `h = 1 - a`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RangeRow {
+    /// Auto-association strength.
+    pub a: f32,
+    /// Hetero-association strength, `1 - a`.
+    pub h: f32,
+    /// Mean Pearson correlation of the final states of memories `k` hops apart, `k = 0, 1, …`
+    /// (the notebook's "correlation of memory pattern" against "graph distance").
+    pub correlation: Vec<f64>,
+    /// Standard deviation of those correlations over the memories.
+    pub spread: Vec<f64>,
+    /// Largest distance up to which the mean correlation stays at or above
+    /// [`RANGE_CORRELATION`].
+    pub range: usize,
+}
+
+/// The range-of-recall experiment of the author's notebook: every memory of a ring (plus noise)
+/// is run for `steps` updates, and the final states of memories `k` hops apart are correlated.
+/// Anti-Hebbian auto-association (`a < 0`) widens the range of hetero-association.
+pub fn range_of_recall(opts: &RangeOptions) -> Result<Vec<RangeRow>> {
+    if opts.nodes < 3 {
+        return Err(Error::param("nodes", "a ring needs at least 3 nodes"));
+    }
+    if opts.dim == 0 {
+        return Err(Error::param("dim", "must be at least 1"));
+    }
+    if !(opts.noise.is_finite() && opts.noise >= 0.0) {
+        return Err(Error::param("noise", "must be finite and >= 0"));
+    }
+    let p = opts.nodes;
+    let adjacency = ring(p);
+    let patterns = uniform_patterns(p, opts.dim, opts.seed);
+    let max_k = opts.max_distance.min(p / 2);
+    opts.a_values
+        .iter()
+        .enumerate()
+        .map(|(run, &a)| {
+            let h = 1.0 - a;
+            let params =
+                CdamParams::new(a, h, opts.beta, opts.eta).with_mean_offset(opts.mean_offset);
+            let net = Cdam::new(patterns.clone(), adjacency.clone(), params)?;
+            let mut rng = Rng::stream(opts.seed ^ 0x5EED_0FA0, run as u64);
+            let mut states = patterns.mapv(|v| v + opts.noise * (rng.uniform() as f32 - 0.5));
+            for _ in 0..opts.steps {
+                states = net.step(states.view())?;
+            }
+            let corr = pearson_matrix(&states);
+            let (mut correlation, mut spread) = (Vec::new(), Vec::new());
+            for k in 0..=max_k {
+                let values: Vec<f64> = (0..p).map(|i| corr[[i, (i + k) % p]]).collect();
+                let mean = values.iter().sum::<f64>() / p as f64;
+                let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / p as f64;
+                correlation.push(mean);
+                spread.push(var.sqrt());
+            }
+            let range = correlation
+                .iter()
+                .take_while(|&&c| c >= RANGE_CORRELATION)
+                .count()
+                .saturating_sub(1);
+            Ok(RangeRow {
+                a,
+                h,
+                correlation,
+                spread,
+                range,
+            })
+        })
+        .collect()
 }
 
 /// A deterministic finite automaton: `table[q][x]` is the state after reading symbol `x` in

@@ -6,12 +6,21 @@
 //!   pseudoinverse on correlated patterns (Chaudhry et al. 2023).
 //! * [`cdam`]: the dynamical modes of CDAM, communities, sequences and automata (Burns 2024),
 //!   on the graphs of [`graphs`].
+//! * [`drdam`]: random-feature dense memory against the exact one as the features grow
+//!   (Hoover et al. 2024).
+//! * [`kde`]: the Gaussian kernel density estimate as an associative memory: capacity against
+//!   the exponential-capacity analysis, Langevin sampling (Schaeffer et al. 2024).
+//! * [`uhop`]: retrieval with a learned, separating feature map and the spherical codes it
+//!   reaches (Wu et al. 2024; Hu, Wu & Liu 2024).
 //! * [`plot`]: PNG line charts and heat maps of the results.
 
 pub mod capacity;
 pub mod cdam;
+pub mod drdam;
 pub mod graphs;
+pub mod kde;
 pub mod krotov2016;
 pub mod plot;
 pub mod sequence;
 pub mod theory;
+pub mod uhop;

@@ -6,9 +6,13 @@
 //! * [`simd`]: `dot`, `max`, `exp_shift_sum` (in-place shifted exponential with an `f64` sum),
 //!   `scale` and `axpy` on `f32` slices, with AVX2+FMA code chosen at run time and a portable
 //!   scalar fallback.
+//! * [`fused`]: streaming retrieval `Vᵀ sep(β K q)` for small query batches in one pass over
+//!   the patterns (online softmax with exact merging of per-thread partial results), for the
+//!   softmax and power separations of the dot-product similarity.
 //! * [`separation`]: softmax, sparsemax, alpha-entmax, top-k, rectified power and identity,
 //!   each writing weights for one score row and returning its convex potential `Phi`.
 
+pub mod fused;
 pub mod matmul;
 pub mod separation;
 pub mod simd;

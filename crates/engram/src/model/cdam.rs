@@ -1,34 +1,41 @@
 //! Correlated Dense Associative Memory, CDAM (Burns 2024, "Semantically-correlated memories in a
-//! dense associative model", ICML, arXiv:2404.07123).
+//! dense associative model", ICML, PMLR 235:4936-4970, arXiv:2404.07123).
 //!
 //! Continuous patterns `ξ^μ ∈ R^N` (rows of `Ξ`, shape `(P, N)`) are linked by a memory graph with
-//! adjacency `A` (shape `(P, P)`, `A_μν >= 0` the weight of the edge `μ → ν`). Its normalised form
-//! is `M_μν = A_μν / Σ_ν A_μν` (a node without out-edges has a zero row). State `σ ∈ R^N`.
+//! adjacency `A` (shape `(P, P)`, `A_μν >= 0` the weight of the edge `μ → ν`). The graph enters
+//! through its *normalised adjacency* `M = D^{-1/2} A D^{-1/2}`, `D = diag(Σ_ν A_μν)`, which is
+//! what the author's published code computes (`tfburns/CDAM`, every notebook that normalises:
+//! "normalized adjacency matrix, $D^{-1/2} A D^{-1/2}$", with `D` the row sums). A node without
+//! out-edges is given degree 1 there (`1/√0` would be infinite). State `σ ∈ R^N`.
 //!
-//! * Update (one synchronous step, every state row independently):
+//! * Update (one synchronous step, every state row independently), the paper's
+//!   `σ(t+1) = σ(t) + η([softmax(β σ(t) Ξ) Q − (1/n) ξ̃ᵀ] − σ(t))`, `Q = aΞ + hΞMᵀ`, written with
+//!   patterns as rows:
 //!
 //!   ```text
 //!   w = softmax(β Ξ σ)                                  attention over the memories
-//!   q = Σ_μ w_μ (a ξ^μ + h Σ_ν M_μν ξ^ν) = wᵀ Q,        Q = (a I + h M) Ξ
+//!   q = Σ_μ w_μ (a ξ^μ + h Σ_ν M_μν ξ^ν) - c ξ̄ = wᵀ Q - c ξ̄,    Q = (a I + h M) Ξ
 //!   σ ← σ + η (q - σ)
 //!   ```
 //!
-//!   `a` weighs auto-association (a memory projects onto itself) and `h` hetero-association (a
-//!   memory projects onto its graph neighbours); a negative `a` or `h` is an anti-Hebbian term
-//!   (a memory suppresses itself, or its neighbours). `η ∈ (0, 1]` is the step size.
-//! * Regimes (the paper's four dynamical modes, classified in [`crate::experiment::cdam`]):
-//!   auto-association (the cue's own memory stays expressed), narrow hetero-association (the
-//!   state moves to the cue's immediate neighbours), wide hetero-association (it spreads over a
-//!   larger part of the graph, widened by an anti-Hebbian `a < 0`), and neutral quiescence (no
-//!   memory stays positively expressed).
+//!   `ξ̄ = (1/P) Σ_μ ξ^μ` is the mean pattern (`xi_mean` in the author's code) and `c` its
+//!   coefficient ([`CdamParams::mean_offset`]): `1/N` as printed (`(1/n) ξ̃ᵀ`, `n` the number of neurons; the
+//!   first of the two lines in the notebooks) or `1` (the second line, which overrides the first
+//!   in the notebooks that made the figures). `a` weighs auto-association (a memory projects onto
+//!   itself) and `h` hetero-association (onto its graph neighbours); a negative `a` or `h` is an
+//!   anti-Hebbian term. `η ∈ (0, 1]` is the step size.
+//! * Direction: row `μ` of `Q` holds `a ξ^μ + h Σ_ν M_μν ξ^ν`, so a memory hands over to the
+//!   heads of its out-edges. This is `Q = aΞ + hΞMᵀ` with patterns as columns, and what the
+//!   finite-automaton notebook computes (`xi @ H` with `H = A.T`); for undirected graphs the
+//!   direction does not matter.
+//! * Regimes: the paper's four dynamical modes (auto-association, narrow hetero-association,
+//!   wide hetero-association, neutral quiescence) are probed in [`crate::experiment::cdam`].
 //! * No energy is implemented: for a general graph the map `σ ↦ Ξᵀ(aI + hM)ᵀ softmax(βΞσ)` has a
 //!   non-symmetric Jacobian and is not the gradient of any function, so [`Cdam`] has its own
 //!   runs ([`Cdam::run`], [`Cdam::settle`]) with clamping instead of
 //!   [`crate::dynamics::Dynamics`].
 //!
-//! The update is the one summarised from the paper (its constant offset term is left out here;
-//! see `docs/cdam.md`); the normalisation of `A` by out-degree is engram's reading of "normalised
-//! adjacency".
+//! See `docs/cdam.md` for what could and could not be checked against the paper's text.
 //!
 //! ```
 //! use engram::model::{Cdam, CdamParams};
@@ -41,10 +48,12 @@
 //! for mu in 0..3 { cycle[[mu, (mu + 1) % 3]] = 1.0; }
 //! let net = Cdam::new(patterns.clone(), cycle, CdamParams::new(0.0, 1.0, 50.0, 1.0)).unwrap();
 //! let next = net.step(patterns.slice(ndarray::s![0..1, ..])).unwrap();
-//! assert!((&next.row(0) - &patterns.row(1)).iter().all(|d| d.abs() < 1e-3));
+//! // The state is now memory 1, less the paper's small offset (1/N) ξ̄.
+//! let want = &patterns.row(1) - &net.offset();
+//! assert!((&next.row(0) - &want).iter().all(|d| d.abs() < 1e-3));
 //! ```
 
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis, Zip};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rayon::prelude::*;
 
 use crate::dynamics::check_batch;
@@ -53,7 +62,7 @@ use crate::kernel::matmul::{matmul, matmul_nt};
 use crate::kernel::separation::softmax;
 
 /// The parameters of a [`Cdam`]: the balance of auto- and hetero-association, the inverse
-/// temperature of the attention and the step size.
+/// temperature of the attention, the step size and the mean-pattern offset.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CdamParams {
     /// Auto-association strength `a` (negative: anti-Hebbian self-suppression).
@@ -64,17 +73,45 @@ pub struct CdamParams {
     pub beta: f32,
     /// Step size `η ∈ (0, 1]`; `η = 1` replaces the state by its target in one step.
     pub eta: f32,
+    /// The coefficient `c` of the mean pattern `ξ̄ = (1/P) Σ_μ ξ^μ` subtracted from the target
+    /// (the paper's `(1/n) ξ̃ᵀ` term). `None`: `c = 1/N`, the term as printed (`n` the number of
+    /// neurons, `ξ̃` the mean pattern; `(1/N)*(xi_mean.T)`, the first of the two lines in the
+    /// author's notebooks). `Some(1.0)`: the line that overrides it in the notebooks that made
+    /// the range-of-recall, video, image and automaton figures (`(1)*(xi_mean.T)`).
+    /// `Some(0.0)`: no offset.
+    pub mean_offset: Option<f32>,
 }
 
 impl CdamParams {
-    /// Parameters from their values.
+    /// Parameters from their values, with the printed offset `(1/N) ξ̄` (`mean_offset: None`).
     pub fn new(a: f32, h: f32, beta: f32, eta: f32) -> Self {
-        CdamParams { a, h, beta, eta }
+        CdamParams {
+            a,
+            h,
+            beta,
+            eta,
+            mean_offset: None,
+        }
     }
 
-    /// Checks that `a`, `h` are finite, `β > 0` and `0 < η <= 1`.
+    /// The same parameters with the mean pattern's coefficient set to `c` (`1.0` as the author's
+    /// notebooks run, `0.0` for no offset).
+    pub fn with_mean_offset(self, c: f32) -> Self {
+        CdamParams {
+            mean_offset: Some(c),
+            ..self
+        }
+    }
+
+    /// The coefficient `c` of the mean pattern for patterns of dimension `dim`.
+    pub fn offset_coefficient(&self, dim: usize) -> f32 {
+        self.mean_offset.unwrap_or(1.0 / dim.max(1) as f32)
+    }
+
+    /// Checks that `a`, `h` (and the offset, if given) are finite, `β > 0` and `0 < η <= 1`.
     pub fn validate(&self) -> Result<()> {
-        for (name, v) in [("a", self.a), ("h", self.h)] {
+        let offset = self.mean_offset.unwrap_or(0.0);
+        for (name, v) in [("a", self.a), ("h", self.h), ("mean_offset", offset)] {
             if !v.is_finite() {
                 return Err(Error::param(name, format!("must be finite, got {v}")));
             }
@@ -109,19 +146,30 @@ pub struct Cdam {
     transition: Array2<f32>,
     /// `Q = (a I + h M) Ξ`, shape `(P, N)`.
     projection: Array2<f32>,
+    /// `c ξ̄`, length `N`.
+    offset: Array1<f32>,
     params: CdamParams,
 }
 
-/// Row-normalises a non-negative adjacency matrix (rows without edges stay zero).
-pub(crate) fn normalise_rows(adjacency: ArrayView2<f32>) -> Array2<f32> {
-    let mut m = adjacency.to_owned();
-    for mut row in m.rows_mut() {
-        let total: f32 = row.sum();
-        if total > 0.0 {
-            row.mapv_inplace(|v| v / total);
-        }
-    }
-    m
+/// The normalised adjacency `M = D^{-1/2} A D^{-1/2}` of a non-negative adjacency matrix, with
+/// `D = diag(Σ_ν A_μν)` (row sums, as in the author's code). A node whose row sums to zero is given
+/// degree 1, so edges into it keep the weight `A_μν / √d_μ`.
+pub fn normalised_adjacency(adjacency: ArrayView2<f32>) -> Array2<f32> {
+    let scale: Vec<f32> = adjacency
+        .rows()
+        .into_iter()
+        .map(|row| {
+            let d: f32 = row.sum();
+            if d > 0.0 {
+                1.0 / d.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    Array2::from_shape_fn(adjacency.dim(), |(mu, nu)| {
+        adjacency[[mu, nu]] * scale[mu] * scale[nu]
+    })
 }
 
 impl Cdam {
@@ -151,17 +199,23 @@ impl Cdam {
             ));
         }
         params.validate()?;
-        let transition = normalise_rows(adjacency.view());
+        let transition = normalised_adjacency(adjacency.view());
         let mut mix = transition.mapv(|v| params.h * v);
         for mu in 0..p {
             mix[[mu, mu]] += params.a;
         }
         let projection = matmul(mix.view(), patterns.view());
+        let c = params.offset_coefficient(n);
+        let offset = patterns
+            .mean_axis(Axis(0))
+            .expect("at least one pattern")
+            .mapv(|v| c * v);
         Ok(Cdam {
             patterns,
             adjacency,
             transition,
             projection,
+            offset,
             params,
         })
     }
@@ -196,9 +250,15 @@ impl Cdam {
         self.adjacency.view()
     }
 
-    /// The row-normalised adjacency `M`, shape `(P, P)`.
+    /// The normalised adjacency `M = D^{-1/2} A D^{-1/2}` ([`normalised_adjacency`]), shape
+    /// `(P, P)`.
     pub fn transition(&self) -> ArrayView2<'_, f32> {
         self.transition.view()
+    }
+
+    /// The offset `c ξ̄` subtracted from every target, length `N`.
+    pub fn offset(&self) -> ArrayView1<'_, f32> {
+        self.offset.view()
     }
 
     /// The parameters.
@@ -223,10 +283,11 @@ impl Cdam {
         Ok(scores)
     }
 
-    /// One update `σ + η (wᵀQ - σ)` of every row of `states` (shape `(B, N)`).
+    /// One update `σ + η (wᵀQ - c ξ̄ - σ)` of every row of `states` (shape `(B, N)`).
     pub fn step(&self, states: ArrayView2<f32>) -> Result<Array2<f32>> {
         let w = self.weights(states)?;
-        let target = matmul(w.view(), self.projection.view());
+        let mut target = matmul(w.view(), self.projection.view());
+        target -= &self.offset;
         let eta = self.params.eta;
         let mut next = states.to_owned();
         Zip::from(&mut next)
@@ -371,8 +432,8 @@ mod tests {
 
     #[test]
     fn pure_auto_association_keeps_a_stored_pattern() {
-        // With h = 0 and a = 1 the update is the modern Hopfield step (Ramsauer et al. 2020,
-        // eq. 3), which maps a well-separated stored pattern onto itself.
+        // With h = 0, a = 1 and no mean offset the update is the modern Hopfield step
+        // (Ramsauer et al. 2020, eq. 3), which maps a well-separated stored pattern onto itself.
         let patterns = random_sphere(5, 64, 2);
         let ring = Array2::from_shape_fn((5, 5), |(i, j)| {
             if (i + 1) % 5 == j || (j + 1) % 5 == i {
@@ -381,10 +442,37 @@ mod tests {
                 0.0
             }
         });
-        let net = Cdam::new(patterns.clone(), ring, CdamParams::new(1.0, 0.0, 50.0, 1.0)).unwrap();
+        let params = CdamParams::new(1.0, 0.0, 50.0, 1.0).with_mean_offset(0.0);
+        let net = Cdam::new(patterns.clone(), ring, params).unwrap();
         let out = net.step(patterns.view()).unwrap();
         assert!(squared_distance(out.row(3), patterns.row(3)) < 1e-6);
         let c = net.expression(out.view()).unwrap();
         assert!((c[[2, 2]] - 1.0).abs() < 1e-3);
+    }
+}
+
+#[cfg(test)]
+mod normalisation_tests {
+    use super::*;
+
+    #[test]
+    fn adjacency_is_normalised_symmetrically_by_the_row_sums() {
+        // D^{-1/2} A D^{-1/2} with D the row sums (tfburns/CDAM notebooks); a sink gets degree 1.
+        let a = ndarray::arr2(&[[0.0, 1.0, 1.0], [1.0, 0.0, 3.0], [0.0, 0.0, 0.0]]);
+        let m = normalised_adjacency(a.view());
+        let d = [2.0f32, 4.0, 1.0];
+        for mu in 0..3 {
+            for nu in 0..3 {
+                let want = a[[mu, nu]] / (d[mu] * d[nu]).sqrt();
+                assert!((m[[mu, nu]] - want).abs() < 1e-7, "{mu} {nu}");
+            }
+        }
+        // On a ring every degree is 2: M = A / 2.
+        let ring = crate::experiment::graphs::ring(6);
+        let m = normalised_adjacency(ring.view());
+        assert!(m
+            .iter()
+            .zip(ring.iter())
+            .all(|(x, y)| (x - y / 2.0).abs() < 1e-7));
     }
 }

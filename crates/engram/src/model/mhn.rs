@@ -13,7 +13,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::{Separation, Similarity, Universal};
+use super::{RetrievalPath, Separation, Similarity, Universal};
 use crate::dynamics::Dynamics;
 use crate::error::{ensure_positive, Result};
 
@@ -43,6 +43,23 @@ impl ModernHopfield {
             beta,
             offset,
         })
+    }
+
+    /// The same network with retrieval path `path` (see [`RetrievalPath`]; default `Auto`,
+    /// which streams small batches through the fused softmax kernel).
+    pub fn with_path(mut self, path: RetrievalPath) -> Self {
+        self.inner.set_path(path);
+        self
+    }
+
+    /// Sets the retrieval path (see [`RetrievalPath`]).
+    pub fn set_path(&mut self, path: RetrievalPath) {
+        self.inner.set_path(path);
+    }
+
+    /// The retrieval path setting.
+    pub fn path(&self) -> RetrievalPath {
+        self.inner.path()
     }
 
     /// The inverse temperature.
@@ -82,5 +99,10 @@ impl Dynamics for ModernHopfield {
 
     fn step(&self, states: ArrayView2<f32>) -> Result<Array2<f32>> {
         self.inner.step(states)
+    }
+
+    fn step_with_energies(&self, states: ArrayView2<f32>) -> Result<(Array2<f32>, Array1<f64>)> {
+        let (next, energies) = self.inner.step_with_energies(states)?;
+        Ok((next, energies + self.offset))
     }
 }

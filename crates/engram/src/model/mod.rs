@@ -6,6 +6,10 @@
 //! | [`DenseAssociativeMemory`] | bipolar | `-Σ_μ F(ξ_μ · s)` |
 //! | [`ModernHopfield`] | real `R^d` | `-lse(β, X x)/β + ½ xᵀx + log K / β + ½ M²` |
 //! | [`Universal`] | real | `½ xᵀx - Φ(β sim(K, x))/β` |
+//! | [`MrDam`] | real | `-(1/β) ln Σ_μ exp(-β/2 ‖x - ξ_μ‖²)` (gradient descent) |
+//! | [`DrDam`] | real | `-(1/β) ln φ(x)·T`, `T = Σ_μ φ(ξ_μ)` random features (gradient descent) |
+//! | [`KernelizedHopfield`] | real | `½ K(x, x) - (1/β) ln Σ_μ exp(β K(ξ_μ, x))`, `K` on learned features |
+//! | [`GaussianKde`] | real | `-ln p(x)`, `p` the Gaussian KDE of the patterns (mean shift) |
 //!
 //! All of them implement [`crate::dynamics::Dynamics`], so [`crate::dynamics::recall`] runs any
 //! of them with batching, clamping and energy traces.
@@ -20,19 +24,31 @@
 
 mod cdam;
 mod dam;
+mod drdam;
 mod hopfield;
+mod kde;
+mod kernelized;
 mod mhn;
+mod rbf;
 mod separation;
 mod sequence;
 mod universal;
 
 pub use cdam::{Cdam, CdamParams};
 pub use dam::{DamSeparation, DenseAssociativeMemory};
+pub use drdam::{DrDam, MrDam, RandomFeatureKind, RandomFeatures, DEFAULT_KERNEL_FLOOR};
 pub use hopfield::Hopfield;
+pub use kde::GaussianKde;
+pub use kernelized::{
+    min_separation, separation_loss, train_separation, FeatureKernel, FeatureMap,
+    KernelizedHopfield, SeparationTraining, TrainingReport,
+};
 pub use mhn::ModernHopfield;
 pub use separation::Separation;
 pub use sequence::{SequenceMemory, SequenceRule, TimingCoupling, VariableTiming};
-pub use universal::{Similarity, Universal};
+pub use universal::{
+    RetrievalPath, Similarity, Universal, FUSED_MAX_BATCH, FUSED_MIN_SCORE_BYTES, GEMM_QUERY_BLOCK,
+};
 
 use ndarray::ArrayView2;
 
