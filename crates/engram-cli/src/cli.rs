@@ -110,14 +110,14 @@ Update: x_i <- sgn(sum_mu xi_i^(mu+1) f(m_i^mu)) with m_i^mu the overlap with pa
 other N-1 neurons, divided by N-1 (the paper's convention); synchronous updates. f(m) = m
 (classical), m^d (poly, --degree), exp((N-1)(m-1)) (exp).
 
-Protocol (the paper's): start at twice the law's length, draw a fresh sequence, shrink the
-length by 1% after any wrong bit; the capacity is the first length recalled perfectly (engram
-doubles first if the start already passes; exp starts from twice the smaller of its law and the
-pair limit below). Laws: poly P_S = N^d / (2 (d+1) (2d-1)!! ln N)
-(classical: N / (4 ln N)); exp: g^(N-1) / (2 (ln N + (N-1) ln g)), g = 2/(1+e^-4). The table also
-shows the same Gaussian estimate without its large-N simplifications and, for exp, the length at
-which pairs of patterns start to collide, 2^((N+1)/2)/sqrt(N). The fitted exponent is the
-log-log slope of capacity against N (exp: the slope of ln capacity against N).
+Protocol (the paper's, Appendix G.2 and the authors' notebook): start at twice the law's
+length; test each length on 100 fresh sequences, all of which must replay without a wrong bit;
+shrink the length by 1% after any error; the capacity is the first length that passes (engram
+doubles first if the start already passes). Laws (eqs. 9-10): poly P_S = N^d / (2 (d+1) (2d-1)!!
+ln N) (classical: N / (4 ln N)); exp: g^(N-1) / (2 N ln g), g = 2/(1+e^-4). The table also shows
+the same Gaussian estimate without its large-N simplifications and, for exp, the length at which
+pairs of patterns start to collide, 2^((N+1)/2)/sqrt(N). The fitted exponent is the log-log
+slope of capacity against N (exp: the slope of ln capacity against N).
 
 After the table: a correlated sequence (random patterns sharing 85% of their bits; the ten
 digit prototypes) stored with the plain rule and with the generalized pseudoinverse rule.
@@ -131,7 +131,8 @@ Examples:
 const CDAM_HELP: &str = "\
 Burns 2024, Semantically-correlated memories in a dense associative model (CDAM): random unit
 patterns on the nodes of a graph; update s <- s + eta (sum_mu w_mu (a xi_mu + h sum_nu M_mu,nu
-xi_nu) - s) with w = softmax(beta Xi s) and M the adjacency normalised by out-degree. Every memory
+xi_nu) - c xi_mean - s) with w = softmax(beta Xi s), M = D^-1/2 A D^-1/2 the symmetrically
+normalised adjacency and c = 1/N the mean-pattern offset (as in the author's code). Every memory
 in turn is the cue; after --steps updates the final state is written as sum_mu c_mu xi_mu and
 classified: quiescent when sum_mu max(c_mu, 0) < 0.2, otherwise auto, narrow_hetero or
 wide_hetero after whichever holds most of the positive expression: the cue itself, its one-hop
