@@ -9,9 +9,13 @@
 //! * [`fused`]: streaming retrieval `Vᵀ sep(β K q)` for small query batches in one pass over
 //!   the patterns (online softmax with exact merging of per-thread partial results), for the
 //!   softmax and power separations of the dot-product similarity.
+//! * [`bitpack`]: bit-packed ±1 matrices (`PackedBits`): XOR + popcount overlaps (AVX-512
+//!   `vpopcntq`, AVX2 nibble lookup, `popcnt` or portable, chosen at run time) and the signed
+//!   projection `Σ_μ w_μ ξ_μ` through subset-sum tables.
 //! * [`separation`]: softmax, sparsemax, alpha-entmax, top-k, rectified power and identity,
 //!   each writing weights for one score row and returning its convex potential `Phi`.
 
+pub mod bitpack;
 pub mod fused;
 pub mod matmul;
 pub mod separation;

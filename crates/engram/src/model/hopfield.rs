@@ -6,7 +6,13 @@
 //! * Asynchronous update (default): neuron `i` takes `sign(Σ_j w_ij s_j)` (keeping its state on a
 //!   zero field). With `w_ii >= 0` every update lowers `E` or leaves it unchanged, so the
 //!   trajectory descends to a fixed point.
-//! * Synchronous update: `s ← sign(W s)`. The energy `E` may rise here (the dynamics can settle
+//! * Synchronous update: `s ← sign(W s)`, the fields computed by one `f32` matrix product. A
+//!   neuron whose `f32` field lies within that product's rounding bound of zero
+//!   (`2 (N + 1) 2^-24 Σ_j |w_ij|`) has its field recomputed exactly as the asynchronous update
+//!   computes it (an `f64` sum over `j` in order), so a neuron's decision is the same in both
+//!   schedules and does not depend on the batch or the thread count. (With Hebbian weights and
+//!   `K (N - 1)` even, exact ties `Σ_j w_ij s_j = 0` are common; the `f32` product would break
+//!   them by rounding noise.) The energy `E` may rise here (the dynamics can settle
 //!   into a 2-cycle); what never rises is the two-step Lyapunov function
 //!   `L(t) = -s(t)ᵀ W s(t-1)` (Goles-Chacc, Fogelman-Soulié & Pellegrin 1985), available as
 //!   [`Hopfield::sync_lyapunov`].
@@ -24,6 +30,16 @@ use crate::learn::{hebbian, pseudoinverse, storkey, LearningRule};
 pub struct Hopfield {
     weights: Array2<f32>,
     rule: Option<LearningRule>,
+    /// `Σ_j |w_ij|` per row: scales the rounding bound of the synchronous fields.
+    row_abs: Vec<f64>,
+}
+
+fn row_abs_sums(weights: &Array2<f32>) -> Vec<f64> {
+    weights
+        .rows()
+        .into_iter()
+        .map(|row| row.iter().map(|w| w.abs() as f64).sum())
+        .collect()
 }
 
 impl Hopfield {
@@ -35,6 +51,7 @@ impl Hopfield {
             LearningRule::Pseudoinverse => pseudoinverse(patterns)?,
         };
         Ok(Hopfield {
+            row_abs: row_abs_sums(&weights),
             weights,
             rule: Some(rule),
         })
@@ -69,6 +86,7 @@ impl Hopfield {
             }
         }
         Ok(Hopfield {
+            row_abs: row_abs_sums(&weights),
             weights,
             rule: None,
         })
@@ -89,6 +107,17 @@ impl Hopfield {
         check_batch("states", states, self.dim())?;
         // W is symmetric, so S Wᵀ = S W.
         Ok(matmul(states, self.weights.view()))
+    }
+
+    /// The field of neuron `i`, `Σ_j w_ij s_j`, summed in `f64` over `j` in order: the
+    /// asynchronous update's field, and the synchronous one's near zero.
+    fn field_f64(&self, i: usize, state: &[f32]) -> f64 {
+        self.weights
+            .row(i)
+            .iter()
+            .zip(state.iter())
+            .map(|(&w, &s)| w as f64 * s as f64)
+            .sum()
     }
 
     /// The synchronous dynamics' Lyapunov function `L = -s(t)ᵀ W s(t-1)`, which never increases
@@ -138,19 +167,32 @@ impl Dynamics for Hopfield {
 
     fn step(&self, states: ArrayView2<f32>) -> Result<Array2<f32>> {
         let fields = self.local_fields(states)?;
+        // Rigorous bound on the f32 product's rounding, doubled: beyond it the f32 field has the
+        // sign of the exact (and of the f64) field.
+        let unit = 2.0 * (self.dim() + 1) as f64 / 16_777_216.0;
         let mut next = states.to_owned();
-        next.zip_mut_with(&fields, |s, &h| *s = sign_or_keep(h as f64, *s));
+        for ((mut row, fields), state) in next
+            .rows_mut()
+            .into_iter()
+            .zip(fields.rows())
+            .zip(states.rows())
+        {
+            let state = state.to_vec();
+            for (i, (s, &h)) in row.iter_mut().zip(fields.iter()).enumerate() {
+                let h = if (h.abs() as f64) > unit * self.row_abs[i] {
+                    h as f64
+                } else {
+                    self.field_f64(i, &state)
+                };
+                *s = sign_or_keep(h, *s);
+            }
+        }
         Ok(next)
     }
 
     fn sweep(&self, state: &mut [f32], order: &[usize]) -> Result<()> {
         for &i in order {
-            let row = self.weights.row(i);
-            let field: f64 = row
-                .iter()
-                .zip(state.iter())
-                .map(|(&w, &s)| w as f64 * s as f64)
-                .sum();
+            let field = self.field_f64(i, state);
             state[i] = sign_or_keep(field, state[i]);
         }
         Ok(())

@@ -4,6 +4,8 @@
 //! | --- | --- | --- |
 //! | [`Hopfield`] | bipolar `{-1,+1}^N` | `-½ sᵀ W s` |
 //! | [`DenseAssociativeMemory`] | bipolar | `-Σ_μ F(ξ_μ · s)` |
+//! | [`PackedDenseMemory`] | bipolar, bit-packed | as [`DenseAssociativeMemory`], same states |
+//! | [`PackedHopfield`] | bipolar, bit-packed | as Hebbian [`Hopfield`], no weight matrix |
 //! | [`ModernHopfield`] | real `R^d` | `-lse(β, X x)/β + ½ xᵀx + log K / β + ½ M²` |
 //! | [`Universal`] | real | `½ xᵀx - Φ(β sim(K, x))/β` |
 //! | [`MrDam`] | real | `-(1/β) ln Σ_μ exp(-β/2 ‖x - ξ_μ‖²)` (gradient descent) |
@@ -29,6 +31,7 @@ mod hopfield;
 mod kde;
 mod kernelized;
 mod mhn;
+mod packed;
 mod rbf;
 mod separation;
 mod sequence;
@@ -44,6 +47,7 @@ pub use kernelized::{
     KernelizedHopfield, SeparationTraining, TrainingReport,
 };
 pub use mhn::ModernHopfield;
+pub use packed::{PackedDenseMemory, PackedHopfield};
 pub use separation::Separation;
 pub use sequence::{SequenceMemory, SequenceRule, TimingCoupling, VariableTiming};
 pub use universal::{
