@@ -18,8 +18,9 @@ use std::time::Instant;
 
 use engram::dynamics::Dynamics;
 use engram::kernel::matmul::matmul_into;
-use engram::model::{ModernHopfield, RetrievalPath};
-use engram::pattern::random_sphere;
+use engram::model::{DamSeparation, ModernHopfield, PackedDenseMemory, RetrievalPath};
+use engram::pattern::corrupt::flip_bits;
+use engram::pattern::{random_bipolar, random_sphere};
 use ndarray::Array2;
 use serde::Serialize;
 
@@ -71,6 +72,14 @@ const SHAPES: [Shape; 5] = [
         dim: 784,
     },
 ];
+
+/// The bipolar dense-memory shape: one synchronous step of `F(x) = x^3` on bit-packed patterns.
+const DAM_SHAPE: Shape = Shape {
+    name: "dam3-bipolar-b64-k10000-d1024",
+    queries: 64,
+    patterns: 10_000,
+    dim: 1024,
+};
 
 /// One row of the report.
 #[derive(Debug, Serialize)]
@@ -167,6 +176,21 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
             shape
         };
         let row = bench_shape(shape, path, repeats, bandwidth, gemm_gflops)?;
+        if !args.json {
+            eprintln!("{:<24} {:>8.3} ms  ({})", row.name, row.engram_ms, row.path);
+        }
+        rows.push(row);
+    }
+    if wanted(&DAM_SHAPE) {
+        let shape = if args.quick {
+            Shape {
+                patterns: DAM_SHAPE.patterns / 10,
+                ..DAM_SHAPE
+            }
+        } else {
+            DAM_SHAPE
+        };
+        let row = bench_packed_dam(shape, repeats, bandwidth)?;
         if !args.json {
             eprintln!("{:<24} {:>8.3} ms  ({})", row.name, row.engram_ms, row.path);
         }
@@ -293,6 +317,36 @@ fn bench_shape(
         bytes,
         flops,
         bound,
+        limit_ms,
+        fraction_of_limit: limit_ms / median,
+    })
+}
+
+/// Times one synchronous step of the bit-packed cubic dense memory on cues with 15% of their
+/// bits flipped. Its limit is reading the packed patterns once (`K N / 8` bytes).
+fn bench_packed_dam(shape: Shape, repeats: usize, bandwidth_gb_s: f64) -> CliResult<Row> {
+    let patterns = random_bipolar(shape.patterns, shape.dim, 1);
+    let cues = flip_bits(
+        patterns.slice(ndarray::s![0..shape.queries, ..]),
+        0.15,
+        2,
+    )?;
+    let net = PackedDenseMemory::new(patterns, DamSeparation::Power { degree: 3 })?;
+    net.step(cues.view())?;
+    let (median, min) = time_ms(repeats, || net.step(cues.view()).expect("checked"));
+    let bytes = (shape.patterns * shape.dim) as f64 / 8.0;
+    let limit_ms = bytes / (bandwidth_gb_s * 1e9) * 1e3;
+    Ok(Row {
+        name: shape.name.to_string(),
+        queries: shape.queries,
+        patterns: shape.patterns,
+        dim: shape.dim,
+        path: "packed".to_string(),
+        engram_ms: median,
+        engram_min_ms: min,
+        bytes,
+        flops: 0.0,
+        bound: "memory",
         limit_ms,
         fraction_of_limit: limit_ms / median,
     })

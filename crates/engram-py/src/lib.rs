@@ -6,14 +6,18 @@
 //! experiments all live in the engram crate.
 
 mod convert;
+mod density;
 mod functions;
+mod kernelized;
 mod models;
 mod recall;
+mod sequence;
 
 use pyo3::prelude::*;
 
 /// Energy-based associative memories (Hopfield, dense associative memory, modern Hopfield,
-/// universal framework): the native part of the `engram` package.
+/// universal framework, sequence memories, CDAM, DrDAM, U-Hop, kernel density estimate): the
+/// native part of the `engram` package.
 #[pymodule]
 #[pyo3(name = "_engram")]
 fn engram_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -22,6 +26,13 @@ fn engram_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<models::PyDenseMemory>()?;
     m.add_class::<models::PyModernHopfield>()?;
     m.add_class::<models::PyUniversal>()?;
+    m.add_class::<sequence::PySequenceMemory>()?;
+    m.add_class::<sequence::PyVariableTiming>()?;
+    m.add_class::<sequence::PyCdam>()?;
+    m.add_class::<density::PyDrDam>()?;
+    m.add_class::<density::PyMrDam>()?;
+    m.add_class::<density::PyGaussianKde>()?;
+    m.add_class::<kernelized::PyKernelizedHopfield>()?;
     m.add_class::<recall::RecallResult>()?;
     m.add_function(wrap_pyfunction!(functions::random_bipolar, m)?)?;
     m.add_function(wrap_pyfunction!(functions::random_gaussian, m)?)?;

@@ -192,3 +192,159 @@ def universal_energy(keys, states, sim, sep, param=None):
     s = f64(states)
     _, phi = separate(similarities(keys, s, sim), sep, param)
     return 0.5 * np.sum(s * s, axis=1) - phi
+
+
+# ----------------------------------------------------------------------------- sequence memory
+
+
+def seq_interaction(separation, n):
+    """f of a sequence memory for a separation string: power:D, rectified:D, exp:BETA (the last
+    as exp(BETA (N-1) (m - 1)), Chaudhry et al. 2023)."""
+    name, _, arg = separation.partition(":")
+    if name == "power":
+        d = int(arg)
+        return lambda m: m**d
+    if name == "rectified":
+        d = int(arg)
+        return lambda m: np.maximum(m, 0.0) ** d
+    beta = float(arg)
+    return lambda m: np.exp(beta * (n - 1) * (m - 1.0))
+
+
+def sign_or_keep(h, x):
+    return np.where(h > 0, 1.0, np.where(h < 0, -1.0, x))
+
+
+def sequence_fields(patterns, x, separation):
+    """h_i = sum_mu xi_i^(mu+1) f(m_i^mu), m_i^mu = sum_{j != i} xi_j^mu x_j / (N - 1)
+    (Chaudhry et al. 2023, temporally asymmetric rule), neuron by neuron."""
+    xi, x = f64(patterns), f64(x)
+    p, n = xi.shape
+    f = seq_interaction(separation, n)
+    nxt = np.roll(xi, -1, axis=0)  # row mu holds xi^(mu+1)
+    h = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        h[i] = nxt[:, i] @ f(xi[:, keep] @ x[keep] / (n - 1))
+    return h
+
+
+def sequence_step(patterns, x, separation):
+    """x_i <- sgn(h_i) (sequence_fields); a zero field keeps x_i."""
+    return sign_or_keep(sequence_fields(patterns, x, separation), f64(x))
+
+
+def sequence_pinv_step(patterns, x, degree):
+    """Generalized pseudoinverse rule with f(m) = m^degree: m~ = O^-1 (Xi x / N),
+    O = Xi Xi^T / N, x <- sgn(sum_mu xi^(mu+1) f(m~_mu))."""
+    xi, x = f64(patterns), f64(x)
+    n = xi.shape[1]
+    m = np.linalg.solve(xi @ xi.T / n, xi @ x / n)
+    return sign_or_keep(np.roll(xi, -1, axis=0).T @ m**degree, x)
+
+
+def variable_timing_run(patterns, hold, degree, lam, coupling, start, steps):
+    """x_i(t+1) = sgn(sum_mu xi_i^mu f(m^mu(t)) + lam sum_mu xi_i^(mu+1) g_mu(t)),
+    m^mu = xi^mu . x / N, g = f(m(t - hold + 1)) (additive) or f(m(t)) f(m(t - hold + 1)) (gated),
+    zero before the start; f(m) = m^degree."""
+    xi = f64(patterns)
+    n = xi.shape[1]
+    nxt = np.roll(xi, -1, axis=0)
+    x = f64(start).copy()
+    history, out = [], [x.copy()]
+    for t in range(steps):
+        now = (xi @ x / n) ** degree
+        history.append(now)
+        past = np.array(
+            [history[t - (h - 1)][mu] if t >= h - 1 else 0.0 for mu, h in enumerate(hold)]
+        )
+        g = past if coupling == "additive" else now * past
+        x = sign_or_keep(xi.T @ now + lam * (nxt.T @ g), x)
+        out.append(x.copy())
+    return np.array(out)
+
+
+# ----------------------------------------------------------------------------- CDAM
+
+
+def cdam_step(patterns, adjacency, a, h, beta, eta, c, states):
+    """Burns (2024): M = D^-1/2 A D^-1/2 (row sums, empty rows degree 1), w = softmax(beta Xi s),
+    s <- s + eta (w^T (a I + h M) Xi - c mean(Xi) - s)."""
+    xi, adj, s = f64(patterns), f64(adjacency), np.atleast_2d(f64(states))
+    d = adj.sum(axis=1)
+    scale = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+    m = scale[:, None] * adj * scale[None, :]
+    q = (a * np.eye(len(xi)) + h * m) @ xi
+    z = beta * s @ xi.T
+    z -= z.max(axis=1, keepdims=True)
+    w = np.exp(z)
+    w /= w.sum(axis=1, keepdims=True)
+    target = w @ q - c * xi.mean(axis=0)
+    return s + eta * (target - s)
+
+
+# ----------------------------------------------------------------------------- DrDAM, MrDAM, KDE
+
+
+def logsumexp(z, axis=-1):
+    top = z.max(axis=axis, keepdims=True)
+    return (top + np.log(np.exp(z - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def mrdam_energy(patterns, states, beta):
+    """E(x) = -ln sum_mu exp(-beta/2 |x - xi_mu|^2) / beta (Hoover et al. 2024)."""
+    xi, x = f64(patterns), np.atleast_2d(f64(states))
+    d2 = ((x[:, None, :] - xi[None, :, :]) ** 2).sum(axis=2)
+    return -logsumexp(-beta / 2 * d2) / beta
+
+
+def mrdam_gradient(patterns, states, beta):
+    """grad E(x) = x - sum_mu softmax(-beta/2 |x - xi|^2)_mu xi_mu."""
+    xi, x = f64(patterns), np.atleast_2d(f64(states))
+    z = -beta / 2 * ((x[:, None, :] - xi[None, :, :]) ** 2).sum(axis=2)
+    z -= z.max(axis=1, keepdims=True)
+    w = np.exp(z)
+    w /= w.sum(axis=1, keepdims=True)
+    return x - w @ xi
+
+
+def kde_log_density(patterns, states, sigma):
+    """ln p(x), p = (1/K) sum_mu N(x; xi_mu, sigma^2 I) (Schaeffer et al. 2024)."""
+    xi, x = f64(patterns), np.atleast_2d(f64(states))
+    k, d = xi.shape
+    d2 = ((x[:, None, :] - xi[None, :, :]) ** 2).sum(axis=2)
+    return logsumexp(-d2 / (2 * sigma**2)) - np.log(k) - d / 2 * np.log(2 * np.pi * sigma**2)
+
+
+def kde_mean_shift(patterns, states, sigma):
+    """sum_mu softmax(-|x - xi|^2 / (2 sigma^2))_mu xi_mu."""
+    return f64(states) - mrdam_gradient(patterns, states, 1.0 / sigma**2)
+
+
+# ----------------------------------------------------------------------------- U-Hop
+
+
+def kernelized_energy_and_update(patterns, states, w, beta, kernel="dot"):
+    """Phi(x) = W x; K = Phi(x).Phi(y) (dot) or its cosine. E(x) = K(x, x)/2 - lse(beta K(Xi, x))/beta,
+    update Xi^T softmax(beta K(Xi, x)) (Wu et al. 2024)."""
+    xi, x, w = f64(patterns), np.atleast_2d(f64(states)), f64(w)
+    fk, fx = xi @ w.T, x @ w.T
+    if kernel == "cosine":
+        fk = fk / np.linalg.norm(fk, axis=1, keepdims=True)
+        fx = fx / np.linalg.norm(fx, axis=1, keepdims=True)
+    k = fx @ fk.T
+    self_k = (fx**2).sum(axis=1)
+    z = beta * k
+    energy = 0.5 * self_k - logsumexp(z) / beta
+    z -= z.max(axis=1, keepdims=True)
+    a = np.exp(z)
+    a /= a.sum(axis=1, keepdims=True)
+    return energy, a @ xi, k
+
+
+def separation_loss(features, temperature):
+    """L = ln(mean_{mu<nu} exp(u_mu . u_nu / tau)) / M, u = Phi(xi)/|Phi(xi)| (U-Hop+)."""
+    u = f64(features) / np.linalg.norm(features, axis=1, keepdims=True)
+    m = len(u)
+    c = (u @ u.T)[np.triu_indices(m, 1)]
+    return (logsumexp(c / temperature) - np.log(len(c))) / m, 1.0 - c.max()

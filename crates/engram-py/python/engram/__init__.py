@@ -8,6 +8,14 @@ binding over it.
 * ``DenseMemory``: dense associative memory (polynomial, rectified polynomial, exponential).
 * ``ModernHopfield``: the softmax memory of Ramsauer et al. (2020).
 * ``Universal``: any similarity x separation (Millidge et al. 2022), optionally hetero-associative.
+* ``SequenceMemory``, ``VariableTiming``: cyclic sequences of bipolar patterns (Chaudhry et al.
+  2023).
+* ``Cdam``: continuous patterns linked by a memory graph (Burns 2024).
+* ``DrDam``, ``MrDam``: dense associative memory through random features and its exact
+  counterpart (Hoover et al. 2024).
+* ``KernelizedHopfield``: modern Hopfield retrieval in a learned feature space (U-Hop, U-Hop+;
+  Wu et al. 2024, Hu et al. 2024).
+* ``GaussianKde``: a Gaussian kernel density estimate as a memory (Schaeffer et al. 2024).
 
 Arrays: inputs are numpy arrays of dtype float32 or float64 (float64 is converted to float32,
 the precision engram computes in; energies come back as float64). float32 arrays are read in
@@ -24,11 +32,18 @@ Example:
 """
 
 from ._engram import (
+    Cdam,
     DenseMemory,
+    DrDam,
+    GaussianKde,
     Hopfield,
+    KernelizedHopfield,
     ModernHopfield,
+    MrDam,
     RecallResult,
+    SequenceMemory,
     Universal,
+    VariableTiming,
     __version__,
     add_gaussian_noise,
     bit_errors,
@@ -48,11 +63,18 @@ from ._engram import (
 )
 
 __all__ = [
+    "Cdam",
     "DenseMemory",
+    "DrDam",
+    "GaussianKde",
     "Hopfield",
+    "KernelizedHopfield",
     "ModernHopfield",
+    "MrDam",
     "RecallResult",
+    "SequenceMemory",
     "Universal",
+    "VariableTiming",
     "__version__",
     "add_gaussian_noise",
     "bit_errors",

@@ -6,7 +6,7 @@ is converted to float32), any memory order; states, queries and cues may be 1-D 
 like the queries, True = observed (clamped).
 """
 
-from typing import Literal, Optional, TypedDict, Union
+from typing import Literal, Optional, Sequence, TypedDict, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -236,6 +236,371 @@ class Universal:
         """Separation weights per query: (B, P), or (P,) for a 1-D query."""
     def retrieve(self, queries: FloatArray) -> F32:
         """``V^T sep(beta * sim(K, q))`` per query: (B, d_v), or (d_v,) for a 1-D query."""
+    def energy(self, states: FloatArray) -> Union[F64, float]: ...
+    def step(self, states: FloatArray) -> F32: ...
+    def recall(
+        self,
+        queries: FloatArray,
+        observed: Optional[BoolArray] = None,
+        *,
+        max_steps: int = 100,
+        tol: float = 1e-6,
+        schedule: Optional[Schedule] = None,
+        seed: int = 0,
+        record_states: bool = False,
+    ) -> RecallResult: ...
+
+class SequenceMemory:
+    """Memory of one cyclic sequence of +1/-1 patterns (Chaudhry et al. 2023).
+
+    ``rule="hebbian"``: ``x_i <- sgn(sum_mu xi_i^(mu+1) f(m_i^mu))`` with the self term left out
+    of ``m_i^mu`` and overlaps normalised by N - 1; ``rule="pseudoinverse"`` decorrelates the
+    overlaps first. ``separation`` is ``f``: "power:N", "rectified:N" or "exp:BETA". No energy.
+
+    Example:
+        >>> import engram
+        >>> p = engram.random_bipolar(20, 100, seed=1)
+        >>> seq = engram.SequenceMemory(p, separation="power:2")
+        >>> bool((seq.run(p[0], 20)[5] == p[5]).all())
+        True
+    """
+
+    def __init__(
+        self,
+        patterns: FloatArray,
+        separation: str = "power:1",
+        rule: Literal["hebbian", "asymmetric", "pseudoinverse", "gpi", "generalized-pseudoinverse"] = "hebbian",
+    ) -> None: ...
+    @property
+    def patterns(self) -> F32: ...
+    @property
+    def separation(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def num_patterns(self) -> int: ...
+    def fields(self, states: FloatArray) -> F32:
+        """Local fields (only their signs are meaningful), shaped like ``states``."""
+    def step(self, states: FloatArray) -> F32:
+        """One synchronous update of each state, shaped like ``states``."""
+    def run(self, start: FloatArray, steps: int) -> F32:
+        """Trajectory (steps + 1, N) from one 1-D state, the start first."""
+    def transition_errors(self) -> I64:
+        """Wrong bits of each stored transition after one update, int64 (P,)."""
+    def recalls_sequence(self) -> bool:
+        """Whether every transition is exact."""
+
+class VariableTiming:
+    """Sequence memory holding pattern ``mu`` for ``hold[mu]`` steps (Chaudhry et al. 2023).
+
+    Example:
+        >>> import engram
+        >>> p = engram.random_bipolar(4, 100, seed=2)
+        >>> net = engram.VariableTiming(p, [3, 1, 4, 2], separation="power:2", lam=2.0)
+        >>> engram.nearest_pattern(p, net.run(p[0], 10)).tolist()
+        [0, 0, 0, 1, 2, 2, 2, 2, 3, 3, 0]
+    """
+
+    def __init__(
+        self,
+        patterns: FloatArray,
+        hold: Sequence[int],
+        separation: str = "power:2",
+        lam: float = 2.0,
+        coupling: Literal["gated", "additive"] = "gated",
+    ) -> None: ...
+    @property
+    def hold(self) -> list[int]: ...
+    @property
+    def separation(self) -> str: ...
+    @property
+    def lam(self) -> float: ...
+    @property
+    def coupling(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    def run(self, start: FloatArray, steps: int) -> F32:
+        """Trajectory (steps + 1, N) from one 1-D state, the start first."""
+
+class Cdam:
+    """Correlated dense associative memory (Burns 2024): patterns linked by a memory graph.
+
+    Update ``s <- s + eta (sum_mu w_mu (a xi^mu + h sum_nu M[mu, nu] xi^nu) - c mean(Xi) - s)``,
+    ``w = softmax(beta Xi s)``, ``M = D^-1/2 A D^-1/2``. No energy: use ``run`` or ``settle``.
+
+    Example:
+        >>> import engram, numpy as np
+        >>> p = engram.random_sphere(3, 64, seed=1)
+        >>> net = engram.Cdam(p, np.roll(np.eye(3, dtype=np.float32), 1, axis=1), a=0.0, h=1.0, beta=50.0)
+        >>> bool(abs(net.step(p[0]) - (p[1] - net.offset)).max() < 1e-3)
+        True
+    """
+
+    def __init__(
+        self,
+        patterns: FloatArray,
+        adjacency: FloatArray,
+        *,
+        a: float = 1.0,
+        h: float = 0.0,
+        beta: float = 1.0,
+        eta: float = 1.0,
+        mean_offset: Optional[float] = None,
+    ) -> None: ...
+    @property
+    def patterns(self) -> F32: ...
+    @property
+    def adjacency(self) -> F32: ...
+    @property
+    def transition(self) -> F32:
+        """The normalised adjacency ``D^-1/2 A D^-1/2``, (P, P)."""
+    @property
+    def offset(self) -> F32:
+        """``c mean(Xi)``, (N,)."""
+    @property
+    def a(self) -> float: ...
+    @property
+    def h(self) -> float: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def eta(self) -> float: ...
+    @property
+    def mean_offset(self) -> Optional[float]: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def num_patterns(self) -> int: ...
+    def attention(self, states: FloatArray) -> F32:
+        """``softmax(beta Xi s)`` per state: (B, P), or (P,) for a 1-D state."""
+    def step(self, states: FloatArray) -> F32: ...
+    def run(self, start: FloatArray, steps: int, clamp: Optional[BoolArray] = None) -> F32:
+        """Trajectory (steps + 1, N) from one 1-D state; ``clamp`` keeps coordinates fixed."""
+    def settle(
+        self,
+        states: FloatArray,
+        observed: Optional[BoolArray] = None,
+        *,
+        max_steps: int = 100,
+        tol: float = 1e-6,
+    ) -> tuple[F32, I64, BoolArray]:
+        """``(states, steps, converged)`` after running each state to rest."""
+    def expression(self, states: FloatArray) -> F64:
+        """Least-squares coefficients of each state on the patterns: (B, P) or (P,)."""
+
+class DrDam:
+    """Dense associative memory through random features (Hoover et al. 2024).
+
+    Energy ``-ln max(phi(x) . T, kernel_floor) / beta`` with ``T = sum_mu phi(xi_mu)``; update:
+    gradient descent. ``add``/``remove`` fold patterns into or out of ``T``.
+
+    Example:
+        >>> import engram
+        >>> x = engram.random_sphere(20, 16, seed=1)
+        >>> approx = engram.DrDam(x, beta=8.0, projections=4000, seed=7)
+        >>> bool(abs(approx.energy(x[0]) - engram.MrDam(x, beta=8.0).energy(x[0])) < 0.05)
+        True
+    """
+
+    def __init__(
+        self,
+        patterns: Optional[FloatArray] = None,
+        *,
+        beta: float = 1.0,
+        projections: int = 1000,
+        kind: Literal["trig", "sincos", "cos", "positive", "exp", "positive-symmetric", "expexp"] = "trig",
+        seed: int = 0,
+        step_size: float = 1.0,
+        kernel_floor: float = 1e-5,
+        dim: Optional[int] = None,
+    ) -> None: ...
+    def add(self, patterns: FloatArray) -> None:
+        """``T <- T + sum phi(xi)``."""
+    def remove(self, patterns: FloatArray) -> None:
+        """``T <- T - sum phi(xi)`` for patterns added before."""
+    @property
+    def memory(self) -> F64: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def projections(self) -> int: ...
+    @property
+    def feature_dim(self) -> int: ...
+    @property
+    def step_size(self) -> float: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def num_patterns(self) -> int: ...
+    @property
+    def parameter_count(self) -> int: ...
+    def random_features(self, states: FloatArray) -> F64:
+        """``phi(x)`` per state: (B, F), or (F,) for a 1-D state."""
+    def kernel_sums(self, states: FloatArray) -> Union[F64, float]:
+        """``phi(x) . T`` per state."""
+    def gradients(self, states: FloatArray) -> F64: ...
+    def energy(self, states: FloatArray) -> Union[F64, float]: ...
+    def step(self, states: FloatArray) -> F32: ...
+    def recall(
+        self,
+        queries: FloatArray,
+        observed: Optional[BoolArray] = None,
+        *,
+        max_steps: int = 100,
+        tol: float = 1e-6,
+        schedule: Optional[Schedule] = None,
+        seed: int = 0,
+        record_states: bool = False,
+    ) -> RecallResult: ...
+
+class MrDam:
+    """The exact memory DrDam approximates: ``E(x) = -ln sum_mu exp(-beta/2 |x - xi_mu|^2) / beta``.
+
+    Example:
+        >>> import engram
+        >>> x = engram.random_sphere(50, 32, seed=1)
+        >>> out = engram.MrDam(x, beta=16.0).recall(engram.add_gaussian_noise(x[:3], 0.05, seed=2))
+        >>> engram.nearest_pattern(x, out.states).tolist()
+        [0, 1, 2]
+    """
+
+    def __init__(self, patterns: FloatArray, beta: float = 1.0, step_size: float = 1.0) -> None: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def step_size(self) -> float: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def num_patterns(self) -> int: ...
+    def gradients(self, states: FloatArray) -> F64: ...
+    def energy(self, states: FloatArray) -> Union[F64, float]: ...
+    def step(self, states: FloatArray) -> F32: ...
+    def recall(
+        self,
+        queries: FloatArray,
+        observed: Optional[BoolArray] = None,
+        *,
+        max_steps: int = 100,
+        tol: float = 1e-6,
+        schedule: Optional[Schedule] = None,
+        seed: int = 0,
+        record_states: bool = False,
+    ) -> RecallResult: ...
+
+class GaussianKde:
+    """Gaussian kernel density estimate as an associative memory (Schaeffer et al. 2024).
+
+    Energy ``-ln p(x)``, ``p(x) = (1/K) sum_mu N(x; xi_mu, bandwidth^2 I)``; update: mean shift.
+
+    Example:
+        >>> import engram
+        >>> x = engram.random_sphere(10, 8, seed=1)
+        >>> kde = engram.GaussianKde(x, bandwidth=0.1)
+        >>> bool(kde.log_density(x[0]) > kde.log_density((x[0] + x[1]) / 2))
+        True
+    """
+
+    def __init__(self, patterns: FloatArray, bandwidth: float = 1.0) -> None: ...
+    @property
+    def bandwidth(self) -> float: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def num_patterns(self) -> int: ...
+    def log_density(self, states: FloatArray) -> Union[F64, float]: ...
+    def score(self, states: FloatArray) -> F64:
+        """``grad ln p(x)`` per state."""
+    def langevin(self, start: FloatArray, steps: int, step_size: float, seed: int = 0) -> F32:
+        """Final states of unadjusted Langevin chains from each row of ``start``."""
+    def stored(self, tolerance: float = 1e-3, steps: int = 100) -> BoolArray:
+        """Whether mean shift from each stored pattern stays within ``tolerance`` of it."""
+    def energy(self, states: FloatArray) -> Union[F64, float]: ...
+    def step(self, states: FloatArray) -> F32: ...
+    def recall(
+        self,
+        queries: FloatArray,
+        observed: Optional[BoolArray] = None,
+        *,
+        max_steps: int = 100,
+        tol: float = 1e-6,
+        schedule: Optional[Schedule] = None,
+        seed: int = 0,
+        record_states: bool = False,
+    ) -> RecallResult: ...
+
+class KernelizedTrainingReport(TypedDict):
+    """``KernelizedHopfield.training``: Stage I's separation loss and minimal separation."""
+
+    initial_loss: float
+    final_loss: float
+    initial_separation: float
+    final_separation: float
+
+class KernelizedHopfield:
+    """Kernelized modern Hopfield network with a learned feature map (U-Hop, U-Hop+; Wu et al.
+    2024, Hu et al. 2024).
+
+    Energy ``K(x, x) / 2 - lse(beta K(Xi, x)) / beta``, update ``Xi^T softmax(beta K(Xi, x))``
+    with ``K`` the ``"dot"`` or ``"cosine"`` kernel on features ``Phi(x)`` (``"identity"``,
+    ``"linear"`` or ``"mlp"`` map); ``train_steps > 0`` fits the map to separate the patterns
+    first (Stage I).
+
+    Example:
+        >>> import engram
+        >>> x = engram.random_sphere(40, 16, seed=1)
+        >>> net = engram.KernelizedHopfield(x, beta=20.0, train_steps=200)
+        >>> net.training["final_separation"] > net.training["initial_separation"]
+        True
+    """
+
+    def __init__(
+        self,
+        patterns: FloatArray,
+        beta: float = 1.0,
+        *,
+        feature_map: Literal["identity", "linear", "mlp"] = "linear",
+        features: Optional[int] = None,
+        hidden: int = 32,
+        kernel: Literal["dot", "cosine"] = "dot",
+        train_steps: int = 0,
+        learning_rate: float = 0.01,
+        temperature: float = 0.05,
+        seed: int = 0,
+        parameters: Optional[Sequence[float]] = None,
+    ) -> None: ...
+    @property
+    def patterns(self) -> F32: ...
+    @property
+    def beta(self) -> float: ...
+    @property
+    def kernel(self) -> str: ...
+    @property
+    def feature_map(self) -> str: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def feature_dim(self) -> int: ...
+    @property
+    def num_patterns(self) -> int: ...
+    @property
+    def parameters(self) -> F64:
+        """The map's parameters: ``W`` row-major, then ``U``, ``c``, ``V`` for the MLP."""
+    @property
+    def training(self) -> Optional[KernelizedTrainingReport]: ...
+    def min_separation(self) -> Optional[float]:
+        """``1 - max cos(Phi(xi_mu), Phi(xi_nu))`` over stored pairs; None for one pattern."""
+    def features(self, states: FloatArray) -> F64:
+        """``Phi(x)`` per state: (B, D), or (D,) for a 1-D state."""
+    def similarities(self, queries: FloatArray) -> F64:
+        """``K(xi_mu, x)`` per query: (B, M), or (M,) for a 1-D query."""
+    def retrieve(self, queries: FloatArray) -> F32: ...
     def energy(self, states: FloatArray) -> Union[F64, float]: ...
     def step(self, states: FloatArray) -> F32: ...
     def recall(
