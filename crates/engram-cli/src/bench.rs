@@ -326,11 +326,7 @@ fn bench_shape(
 /// bits flipped. Its limit is reading the packed patterns once (`K N / 8` bytes).
 fn bench_packed_dam(shape: Shape, repeats: usize, bandwidth_gb_s: f64) -> CliResult<Row> {
     let patterns = random_bipolar(shape.patterns, shape.dim, 1);
-    let cues = flip_bits(
-        patterns.slice(ndarray::s![0..shape.queries, ..]),
-        0.15,
-        2,
-    )?;
+    let cues = flip_bits(patterns.slice(ndarray::s![0..shape.queries, ..]), 0.15, 2)?;
     let net = PackedDenseMemory::new(patterns, DamSeparation::Power { degree: 3 })?;
     net.step(cues.view())?;
     let (median, min) = time_ms(repeats, || net.step(cues.view()).expect("checked"));
