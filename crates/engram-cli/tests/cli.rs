@@ -1,61 +1,14 @@
 //! End-to-end tests of the `engram` binary: the demo, recall from files, capacity, and the
 //! one-line errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::*;
 
 use engram::pattern::corrupt::flip_bits;
 use engram::pattern::npy::{read_npy, read_npy_f64, write_npy, write_npy_bool_mask};
 use engram::pattern::{random_bipolar, random_sphere};
 use ndarray::Array2;
-
-/// A fresh scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("engram-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-
-    fn arg(&self, file: &str) -> String {
-        self.path(file).display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn engram(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the engram binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
 
 #[test]
 fn default_run_prints_the_table_and_writes_recall_png() {

@@ -1,64 +1,13 @@
 //! End-to-end tests of `engram experiment drdam`, `uhop` and `kde`: the JSON shapes, the PNG and
 //! the one-line errors, on small settings that run in a few seconds.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-/// A fresh scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("engram-cli-mem-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn engram(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the engram binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-/// Exit status 2 and exactly one stderr line starting with `error:` and containing `needle`.
-fn assert_one_line_error(out: &Output, needle: &str) {
-    assert_eq!(out.status.code(), Some(2), "stderr: {}", text(&out.stderr));
-    let err = text(&out.stderr);
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "stderr: {err}");
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    assert!(lines[0].contains(needle), "{} lacks {needle}", lines[0]);
-}
+use common::*;
 
 #[test]
 fn drdam_json_has_the_error_rows_and_writes_the_plot() {
-    let scratch = Scratch::new("drdam");
+    let scratch = Scratch::new("mem-drdam");
     let json = json_of(&engram(
         &[
             "experiment",
@@ -116,7 +65,7 @@ fn drdam_json_has_the_error_rows_and_writes_the_plot() {
 
 #[test]
 fn uhop_json_compares_maps_and_reports_spherical_codes() {
-    let scratch = Scratch::new("uhop");
+    let scratch = Scratch::new("mem-uhop");
     let json = json_of(&engram(
         &[
             "experiment",
@@ -154,7 +103,7 @@ fn uhop_json_compares_maps_and_reports_spherical_codes() {
 
 #[test]
 fn kde_json_reports_capacity_theorem_and_langevin() {
-    let scratch = Scratch::new("kde");
+    let scratch = Scratch::new("mem-kde");
     let json = json_of(&engram(
         &[
             "experiment",
@@ -187,7 +136,7 @@ fn kde_json_reports_capacity_theorem_and_langevin() {
 
 #[test]
 fn bad_settings_fail_with_one_line() {
-    let scratch = Scratch::new("errors");
+    let scratch = Scratch::new("mem-errors");
     assert_one_line_error(
         &engram(&["experiment", "drdam", "--features", "0"], &scratch.0),
         "features",

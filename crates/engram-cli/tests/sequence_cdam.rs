@@ -1,60 +1,13 @@
 //! End-to-end tests of `engram experiment sequence-capacity` and `engram experiment cdam-modes`:
 //! the JSON shapes, the PNG files and the one-line errors.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-/// A fresh scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("engram-cli-seq-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn engram(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_engram"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the engram binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
-
-fn is_png(path: PathBuf) -> bool {
-    std::fs::read(path)
-        .map(|b| b.starts_with(b"\x89PNG\r\n\x1a\n"))
-        .unwrap_or(false)
-}
+use common::*;
 
 #[test]
 fn sequence_capacity_json_has_rows_with_dim_and_capacity_and_an_exponent() {
-    let scratch = Scratch::new("json");
+    let scratch = Scratch::new("seq-json");
     let json = json_of(&engram(
         &[
             "experiment",
@@ -110,7 +63,7 @@ fn sequence_capacity_json_has_rows_with_dim_and_capacity_and_an_exponent() {
 
 #[test]
 fn sequence_capacity_table_names_the_law() {
-    let scratch = Scratch::new("table");
+    let scratch = Scratch::new("seq-table");
     let out = engram(
         &[
             "experiment",
@@ -131,7 +84,7 @@ fn sequence_capacity_table_names_the_law() {
 
 #[test]
 fn cdam_modes_json_rows_carry_parameters_and_a_mode() {
-    let scratch = Scratch::new("cdam");
+    let scratch = Scratch::new("seq-cdam");
     let json = json_of(&engram(
         &[
             "experiment",
@@ -171,7 +124,7 @@ fn cdam_modes_json_rows_carry_parameters_and_a_mode() {
 
 #[test]
 fn help_has_examples_and_bad_input_fails_on_one_line() {
-    let scratch = Scratch::new("errors");
+    let scratch = Scratch::new("seq-errors");
     for name in ["sequence-capacity", "cdam-modes"] {
         let out = engram(&["experiment", name, "--help"], &scratch.0);
         assert!(out.status.success());
