@@ -27,13 +27,17 @@ fn bench_quick_json_reports_every_shape_limits_and_peak_memory() {
     assert!(report["bandwidth_gb_s"].as_f64().unwrap() > 0.0);
     assert!(report["gemm_gflops"].as_f64().unwrap() > 0.0);
     let rows = report["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 5);
-    for row in rows {
+    // Five modern Hopfield shapes, then the bit-packed cubic dense memory.
+    assert_eq!(rows.len(), 6);
+    for row in &rows[..5] {
         assert!(row["engram_ms"].as_f64().unwrap() > 0.0, "{row}");
         assert!(row["fraction_of_limit"].as_f64().unwrap() > 0.0, "{row}");
         let path = row["path"].as_str().unwrap();
         assert!(path == "fused" || path == "gemm", "{row}");
     }
+    assert_eq!(rows[5]["name"], "dam3-bipolar-b64-k10000-d1024");
+    assert_eq!(rows[5]["path"], "packed");
+    assert!(rows[5]["engram_ms"].as_f64().unwrap() > 0.0);
     // B = 1 and 16 run fused under the automatic choice.
     assert_eq!(rows[0]["path"], "fused");
     assert_eq!(rows[1]["path"], "fused");
