@@ -13,6 +13,17 @@
 //! * [`model::ModernHopfield`]: the continuous softmax memory of Ramsauer et al. 2020.
 //! * [`model::Universal`]: Millidge et al.'s universal framework: any similarity x separation,
 //!   including sparsemax and entmax, with optional separate values (hetero-association).
+//! * [`model::PackedDenseMemory`], [`model::PackedHopfield`]: the bipolar models on bit-packed
+//!   patterns (XOR + popcount), 32x smaller and exactly equal to the plain engines.
+//! * [`model::SequenceMemory`], [`model::VariableTiming`]: long sequence memory (Chaudhry et al.
+//!   2023), projecting each pattern onto the next.
+//! * [`model::Cdam`]: correlated dense associative memory on a graph (Burns 2024).
+//! * [`model::DrDam`], [`model::MrDam`]: random-feature dense memory (Hoover et al. 2024) and the
+//!   exact memory it approximates.
+//! * [`model::KernelizedHopfield`]: U-Hop / U-Hop+ learned feature maps (Wu et al. 2024; Hu,
+//!   Wu & Liu 2024).
+//! * [`model::GaussianKde`]: the modern Hopfield energy as a Gaussian kernel density (Schaeffer
+//!   et al. 2024), with Langevin sampling.
 //!
 //! Recall runs through one shared loop, [`dynamics::recall`], with batched queries, clamped
 //! (observed) coordinates, per-query convergence and an energy trace.

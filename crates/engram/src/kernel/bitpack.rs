@@ -65,7 +65,7 @@ const PASS: usize = 4;
 /// its `f64` accumulator.
 pub const PROJECTION_BLOCK: usize = CHUNK * BLOCK_CHUNKS;
 /// The most `f32` roundings any weight passes through in [`PackedBits::signed_projection`]:
-/// 7 to sum a chunk's weights, 8 to flip signs bit by bit, and [`BLOCK_CHUNKS`] to sum a block.
+/// 7 to sum a chunk's weights, 8 to flip signs bit by bit, and `BLOCK_CHUNKS` to sum a block.
 pub const PROJECTION_ROUNDINGS: usize = 2 * CHUNK - 1 + BLOCK_CHUNKS;
 /// Rows per unpacked block (and per `gemm` call) in [`PackedBits::signed_projection_gemm`].
 pub const GEMM_PROJECTION_BLOCK: usize = 256;

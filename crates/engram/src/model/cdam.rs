@@ -250,7 +250,7 @@ impl Cdam {
         self.adjacency.view()
     }
 
-    /// The normalised adjacency `M = D^{-1/2} A D^{-1/2}` ([`normalised_adjacency`]), shape
+    /// The normalised adjacency `M = D^{-1/2} A D^{-1/2}` (`normalised_adjacency`), shape
     /// `(P, P)`.
     pub fn transition(&self) -> ArrayView2<'_, f32> {
         self.transition.view()

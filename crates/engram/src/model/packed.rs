@@ -195,7 +195,7 @@ fn pack_states(what: &str, states: ArrayView2<f32>, dim: usize) -> Result<Packed
 
 /// A dense associative memory over bit-packed bipolar patterns, with exactly the dynamics and
 /// energies of [`DenseAssociativeMemory`](super::DenseAssociativeMemory) (see the
-/// [module documentation](self)).
+/// module documentation).
 ///
 /// ```
 /// use engram::dynamics::{recall, RecallOptions};
@@ -679,7 +679,7 @@ impl PackedDenseMemory {
 /// The classical Hopfield network with Hebbian weights `W = ΞᵀΞ / N` (zero diagonal), computed
 /// from bit-packed patterns without the `N x N` matrix; the same states as
 /// [`Hopfield`](super::Hopfield) built with [`LearningRule::Hebbian`](crate::learn::LearningRule)
-/// (see the [module documentation](self)).
+/// (see the module documentation).
 ///
 /// Field `h_i = (Σ_μ ξ_μi m_μ - K s_i) / N`, energy `-(Σ_μ m_μ² - K N) / (2N)`.
 #[derive(Clone, Debug)]
