@@ -141,8 +141,9 @@ def test_long_computations_release_the_gil():
     finally:
         stop.set()
         thread.join()
-    # With the GIL held, the ticker could not run during the calls at all.
-    assert inside >= 5, (inside, one_call, repeats)
+    # With the GIL held, the ticker could not run during the calls at all: one tick inside a
+    # call proves the release (more would only measure how busy the cores are).
+    assert inside >= 1, (inside, one_call, repeats)
 
 
 def test_threads_and_late_set_threads():

