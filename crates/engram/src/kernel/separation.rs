@@ -392,24 +392,7 @@ pub fn identity(z: &[f32], out: &mut [f32]) -> f64 {
 mod tests {
     use super::*;
 
-    /// SplitMix64: a small deterministic generator for test data.
-    struct Rng(u64);
-    impl Rng {
-        fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-            let u = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
-            lo + (hi - lo) * u
-        }
-        fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-            (0..n).map(|_| self.uniform(lo, hi)).collect()
-        }
-    }
+    use crate::numeric::Rng;
 
     type Sep = Box<dyn Fn(&[f32], &mut [f32]) -> f64>;
 
@@ -452,11 +435,11 @@ mod tests {
 
     #[test]
     fn weights_are_the_gradient_of_the_potential() {
-        let mut rng = Rng(11);
+        let mut rng = Rng::new(11);
         for (name, f) in all_maps() {
             for trial in 0..20 {
                 let n = 3 + trial % 9;
-                let z = rng.vec(n, -2.0, 2.0);
+                let z = rng.uniform_vec(n, -2.0, 2.0);
                 // Softmax's potential carries f32 rounding of its exponentials, so it needs a
                 // wider step; the others are computed in f64 from the scores.
                 let h = if name == "softmax" { 1e-2f32 } else { 1e-3 };
@@ -489,11 +472,15 @@ mod tests {
 
     #[test]
     fn simplex_maps_sum_to_one_at_every_scale() {
-        let mut rng = Rng(5);
+        let mut rng = Rng::new(5);
         for (name, f) in simplex_maps() {
             for n in 1..60 {
                 for &beta in &[0.1f32, 1.0, 30.0, 1e3, 1e4] {
-                    let z: Vec<f32> = rng.vec(n, -1.0, 1.0).iter().map(|v| v * beta).collect();
+                    let z: Vec<f32> = rng
+                        .uniform_vec(n, -1.0, 1.0)
+                        .iter()
+                        .map(|v| v * beta)
+                        .collect();
                     let mut out = vec![f32::NAN; n];
                     let p = f(&z, &mut out);
                     assert!(p.is_finite(), "{name} n={n} beta={beta}");
@@ -535,9 +522,9 @@ mod tests {
 
     #[test]
     fn softmax_matches_f64_reference() {
-        let mut rng = Rng(9);
+        let mut rng = Rng::new(9);
         for n in [1, 7, 8, 9, 100, 1001] {
-            let z = rng.vec(n, -20.0, 20.0);
+            let z = rng.uniform_vec(n, -20.0, 20.0);
             let mut out = vec![0.0; n];
             let lse = softmax(&z, &mut out);
             let m = z
@@ -580,10 +567,14 @@ mod tests {
 
     #[test]
     fn sparsemax_threshold_search_agrees_with_sorting() {
-        let mut rng = Rng(17);
+        let mut rng = Rng::new(17);
         for n in 1..300 {
             let scale = [0.01f32, 0.3, 1.0, 5.0, 100.0][n % 5];
-            let z: Vec<f32> = rng.vec(n, -1.0, 1.0).iter().map(|v| v * scale).collect();
+            let z: Vec<f32> = rng
+                .uniform_vec(n, -1.0, 1.0)
+                .iter()
+                .map(|v| v * scale)
+                .collect();
             let mut scratch = vec![0.0; n];
             let fast = simplex_threshold(&z, &mut scratch);
             // With no raising pass, the threshold comes from sorting all candidates.
@@ -602,9 +593,9 @@ mod tests {
 
     #[test]
     fn entmax_two_is_sparsemax() {
-        let mut rng = Rng(21);
+        let mut rng = Rng::new(21);
         for n in 1..40 {
-            let z = rng.vec(n, -1.5, 1.5);
+            let z = rng.uniform_vec(n, -1.5, 1.5);
             let (mut a, mut b, mut c) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
             let pa = entmax(&z, 2.0, &mut a);
             let pb = sparsemax(&z, &mut b);
@@ -620,9 +611,9 @@ mod tests {
 
     #[test]
     fn entmax_near_one_approaches_softmax() {
-        let mut rng = Rng(4);
+        let mut rng = Rng::new(4);
         for n in [2, 5, 17, 64] {
-            let z = rng.vec(n, -2.0, 2.0);
+            let z = rng.uniform_vec(n, -2.0, 2.0);
             let mut s = vec![0.0; n];
             let ps = softmax(&z, &mut s);
             // Distance to softmax (largest weight difference, potential difference) for an alpha.
@@ -709,12 +700,12 @@ mod tests {
 
     #[test]
     fn potentials_are_convex_along_random_lines() {
-        let mut rng = Rng(13);
+        let mut rng = Rng::new(13);
         for (name, f) in all_maps() {
             for trial in 0..200 {
                 let n = 2 + trial % 13;
-                let a = rng.vec(n, -3.0, 3.0);
-                let b = rng.vec(n, -3.0, 3.0);
+                let a = rng.uniform_vec(n, -3.0, 3.0);
+                let b = rng.uniform_vec(n, -3.0, 3.0);
                 let mid: Vec<f32> = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect();
                 let (pa, pb, pm) = (phi(&f, &a), phi(&f, &b), phi(&f, &mid));
                 let tol = 1e-6 * (1.0 + pa.abs() + pb.abs());

@@ -432,25 +432,7 @@ mod avx2 {
 mod tests {
     use super::*;
 
-    /// SplitMix64: a small deterministic generator for test data.
-    struct Rng(u64);
-    impl Rng {
-        fn next_u64(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        /// Uniform in [lo, hi).
-        fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
-            let u = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
-            lo + (hi - lo) * u
-        }
-        fn vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
-            (0..n).map(|_| self.uniform(lo, hi)).collect()
-        }
-    }
+    use crate::numeric::Rng;
 
     fn rel_err(got: f32, want: f64) -> f64 {
         ((got as f64 - want) / want).abs()
@@ -493,8 +475,8 @@ mod tests {
         );
         assert!(fast < 3e-7 && slow < 3e-7, "{fast} {slow}");
         // Random points near the underflow threshold still give accurate normal numbers.
-        let mut rng = Rng(7);
-        let edge = rng.vec(100_000, EXP_UNDERFLOW, -80.0);
+        let mut rng = Rng::new(7);
+        let edge = rng.uniform_vec(100_000, EXP_UNDERFLOW, -80.0);
         let (fast, slow) = max_rel_err_on(&edge);
         assert!(fast < 3e-7 && slow < 3e-7, "{fast} {slow}");
     }
@@ -543,11 +525,11 @@ mod tests {
         if !avx2_available() {
             return;
         }
-        let mut rng = Rng(42);
+        let mut rng = Rng::new(42);
         for n in 0..68 {
             for _ in 0..4 {
-                let a = rng.vec(n, -3.0, 3.0);
-                let b = rng.vec(n, -3.0, 3.0);
+                let a = rng.uniform_vec(n, -3.0, 3.0);
+                let b = rng.uniform_vec(n, -3.0, 3.0);
                 let exact: f64 = a.iter().zip(&b).map(|(&x, &y)| x as f64 * y as f64).sum();
                 let abs: f64 = a
                     .iter()
@@ -571,7 +553,7 @@ mod tests {
                 let want = a.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 assert_eq!(fast, want);
 
-                let shift = rng.uniform(-2.0, 4.0);
+                let shift = rng.uniform_f32(-2.0, 4.0);
                 let (mut fe, mut se) = (a.clone(), a.clone());
                 let fs = unsafe { avx2::exp_shift_sum(&mut fe, shift) };
                 let ss = scalar::exp_shift_sum(&mut se, shift);
@@ -588,7 +570,7 @@ mod tests {
                 assert!((fs - ss).abs() <= 1e-6 * ss.abs());
                 assert!((fs - want_sum).abs() <= 1e-6 * want_sum + 1e-30);
 
-                let c = rng.uniform(-2.0, 2.0);
+                let c = rng.uniform_f32(-2.0, 2.0);
                 let (mut fa, mut sa) = (a.clone(), a.clone());
                 unsafe { avx2::scale(&mut fa, c) };
                 scalar::scale(&mut sa, c);
@@ -609,10 +591,10 @@ mod tests {
 
     #[test]
     fn dispatched_functions_on_long_random_data() {
-        let mut rng = Rng(3);
+        let mut rng = Rng::new(3);
         let n = 10_007;
-        let a = rng.vec(n, -1.0, 1.0);
-        let b = rng.vec(n, -1.0, 1.0);
+        let a = rng.uniform_vec(n, -1.0, 1.0);
+        let b = rng.uniform_vec(n, -1.0, 1.0);
         let exact: f64 = a.iter().zip(&b).map(|(&x, &y)| x as f64 * y as f64).sum();
         assert!((dot(&a, &b) as f64 - exact).abs() < 1e-3);
         assert_eq!(max(&a), a.iter().copied().fold(f32::NEG_INFINITY, f32::max));

@@ -61,6 +61,16 @@ impl Rng {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// Uniform f32 in [lo, hi).
+    pub fn uniform_f32(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * self.uniform() as f32
+    }
+
+    /// `n` uniform f32 values in [lo, hi).
+    pub fn uniform_vec(&mut self, n: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..n).map(|_| self.uniform_f32(lo, hi)).collect()
+    }
+
     /// Uniform integer in [0, n); `n` must be > 0.
     pub fn below(&mut self, n: usize) -> usize {
         // Lemire's multiply-shift; the bias is below 2^-64 * n, negligible for our sizes.
