@@ -164,7 +164,7 @@ pub fn run(args: &BenchArgs) -> CliResult<()> {
     let wanted = |s: &Shape| {
         args.only
             .as_ref()
-            .map_or(true, |text| s.name.contains(text.as_str()))
+            .is_none_or(|text| s.name.contains(text.as_str()))
     };
     for shape in SHAPES.into_iter().filter(wanted) {
         let shape = if args.quick {

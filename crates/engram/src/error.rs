@@ -56,6 +56,16 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The tensor backend used for gradients (candle, behind the `autodiff` feature) failed.
+    #[error("tensor backend: {0}")]
+    Backend(String),
+}
+
+#[cfg(feature = "autodiff")]
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Self {
+        Error::Backend(e.to_string())
+    }
 }
 
 /// `Result` with engram's [`Error`](enum@Error).

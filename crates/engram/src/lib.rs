@@ -49,6 +49,7 @@ pub mod learn;
 pub mod model;
 pub mod numeric;
 pub mod pattern;
+pub mod train;
 
 pub use error::{Error, Result};
 

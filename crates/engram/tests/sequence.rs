@@ -260,7 +260,7 @@ fn gated_variable_timing_holds_every_state_for_its_time() {
         .flat_map(|_| {
             hold.iter()
                 .enumerate()
-                .flat_map(|(mu, &h)| std::iter::repeat(mu).take(h))
+                .flat_map(|(mu, &h)| std::iter::repeat_n(mu, h))
         })
         .collect();
     for (t, &mu) in expected.iter().enumerate() {

@@ -1052,7 +1052,7 @@ mod tests {
     fn default_chunk_is_a_multiple_of_eight_in_range() {
         for d in [1, 3, 64, 128, 256, 784, 4096, 100_000] {
             let c = default_chunk_rows(d, d);
-            assert!(c % 8 == 0 && (16..=256).contains(&c), "{d}: {c}");
+            assert!(c.is_multiple_of(8) && (16..=256).contains(&c), "{d}: {c}");
         }
     }
 }

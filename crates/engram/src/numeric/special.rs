@@ -60,7 +60,7 @@ pub fn ln_double_factorial(n: u32) -> f64 {
         return double_factorial(n).ln();
     }
     let k = n / 2;
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         f64::from(k) * LN_2 + ln_factorial(k)
     } else {
         // n = 2k + 1: n!! = n · (2k-1)!! = n · (2k)! / (2^k k!).

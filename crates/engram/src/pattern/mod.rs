@@ -20,7 +20,7 @@
 //! assert_eq!(bit_errors(memory.view(), cue.view()).unwrap(), vec![10, 10, 10]);
 //! ```
 
-mod atomic;
+pub(crate) mod atomic;
 pub mod corrupt;
 pub mod digits;
 pub mod metrics;

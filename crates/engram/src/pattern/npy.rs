@@ -402,7 +402,7 @@ fn encode(dtype: Dtype, shape: (usize, usize), data: &[u8]) -> Vec<u8> {
     // Two usize dimensions print in well under 65535 bytes.
     out.extend_from_slice(&(header_len as u16).to_le_bytes());
     out.extend_from_slice(dict.as_bytes());
-    out.extend(std::iter::repeat(b' ').take(padding));
+    out.extend(std::iter::repeat_n(b' ', padding));
     out.push(b'\n');
     out.extend_from_slice(data);
     out

@@ -118,7 +118,7 @@ pub fn write_grid_png(
     for row in grid.rows() {
         let line: Vec<u8> = row
             .iter()
-            .flat_map(|&g| std::iter::repeat(g).take(scale))
+            .flat_map(|&g| std::iter::repeat_n(g, scale))
             .collect();
         for _ in 0..scale {
             pixels.extend_from_slice(&line);

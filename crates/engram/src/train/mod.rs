@@ -1,0 +1,14 @@
+//! Training through the dynamics: seeded minibatches, Adam, and safetensors checkpoints.
+//!
+//! [`Minibatches`] is plain Rust. [`Adam`] and [`checkpoint`] work on candle tensors and need the
+//! `autodiff` feature, which also brings reverse-mode gradients through unrolled dynamics.
+
+#[cfg(feature = "autodiff")]
+mod adam;
+mod batches;
+#[cfg(feature = "autodiff")]
+pub mod checkpoint;
+
+#[cfg(feature = "autodiff")]
+pub use adam::{Adam, AdamConfig};
+pub use batches::Minibatches;
