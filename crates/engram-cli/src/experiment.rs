@@ -8,6 +8,7 @@ use engram::model::DamSeparation;
 use crate::cli::{ExperimentCommand, Krotov2016Args};
 use crate::error::{fail, CliResult};
 
+mod implicit;
 mod memory;
 
 /// Runs the chosen experiment.
@@ -19,6 +20,7 @@ pub fn run(which: &ExperimentCommand) -> CliResult<()> {
         ExperimentCommand::Drdam(args) => memory::drdam(args),
         ExperimentCommand::Uhop(args) => memory::uhop(args),
         ExperimentCommand::Kde(args) => memory::kde(args),
+        ExperimentCommand::Implicit(args) => implicit::run(args),
     }
 }
 

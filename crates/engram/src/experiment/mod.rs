@@ -12,12 +12,16 @@
 //!   the exponential-capacity analysis, Langevin sampling (Schaeffer et al. 2024).
 //! * [`uhop`]: retrieval with a learned, separating feature map and the spherical codes it
 //!   reaches (Wu et al. 2024; Hu, Wu & Liu 2024).
+//! * `implicit` (feature `autodiff`): implicit differentiation at the fixed point against
+//!   backpropagation through long and short unrolls, on masked digit completion.
 //! * [`plot`]: PNG line charts and heat maps of the results.
 
 pub mod capacity;
 pub mod cdam;
 pub mod drdam;
 pub mod graphs;
+#[cfg(feature = "autodiff")]
+pub mod implicit;
 pub mod kde;
 pub mod krotov2016;
 pub mod plot;
