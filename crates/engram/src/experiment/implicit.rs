@@ -378,7 +378,7 @@ fn train_mode(
                         f,
                         &fp.state,
                         |x| batch.loss(x),
-                        &[xi.clone()],
+                        std::slice::from_ref(&xi),
                         &config.solve,
                     )?;
                     adjoint += g.adjoint_iterations;

@@ -381,7 +381,7 @@ mod tests {
             f,
             &fp.state,
             |x| (x + 1.0)?.sqr()?.sum_all(),
-            &[a.clone()],
+            std::slice::from_ref(&a),
             &options,
         )
         .unwrap();
