@@ -503,7 +503,7 @@ impl Partial {
     }
 }
 
-/// The two register-blocked micro-kernels, with run-time choice of the AVX2 version.
+/// The two register-blocked micro-kernels, with run-time choice of the AVX-512 or AVX2 version.
 pub(crate) mod micro {
     use super::simd;
 
@@ -513,11 +513,20 @@ pub(crate) mod micro {
         debug_assert!(queries.len() >= b * d && keys.len() >= rows * d && out.len() >= b * rows);
         #[cfg(target_arch = "x86_64")]
         {
-            if simd::level() == simd::Level::Avx2Fma {
-                // SAFETY: the level is Avx2Fma only after run-time detection of AVX2 and FMA;
-                // the slice lengths were checked above (and by every caller's construction).
-                unsafe { super::avx2::scores(queries, b, keys, rows, d, out) };
-                return;
+            match simd::level() {
+                // SAFETY: the level is Avx512 only after run-time detection of AVX-512F, AVX2
+                // and FMA; the slice lengths were checked above (and by every caller's
+                // construction).
+                simd::Level::Avx512 => {
+                    unsafe { super::avx512::scores(queries, b, keys, rows, d, out) };
+                    return;
+                }
+                // SAFETY: the level is Avx2Fma only after run-time detection of AVX2 and FMA.
+                simd::Level::Avx2Fma => {
+                    unsafe { super::avx2::scores(queries, b, keys, rows, d, out) };
+                    return;
+                }
+                simd::Level::Scalar => {}
             }
         }
         scalar_scores(queries, b, keys, rows, d, out);
@@ -535,7 +544,7 @@ pub(crate) mod micro {
         debug_assert!(queries.len() >= b * d && keys.len() >= rows * d && out.len() >= b * rows);
         #[cfg(target_arch = "x86_64")]
         {
-            if simd::level() == simd::Level::Avx2Fma {
+            if simd::level().has_avx2() {
                 // SAFETY: as in `scores`.
                 unsafe { super::avx2::scores_f64(queries, b, keys, rows, d, out) };
                 return;
@@ -590,10 +599,18 @@ pub(crate) mod micro {
         debug_assert!(acc.len() >= b * dv);
         #[cfg(target_arch = "x86_64")]
         {
-            if simd::level() == simd::Level::Avx2Fma {
+            match simd::level() {
                 // SAFETY: as in `scores`.
-                unsafe { super::avx2::accumulate(weights, b, rows, values, dv, acc) };
-                return;
+                simd::Level::Avx512 => {
+                    unsafe { super::avx512::accumulate(weights, b, rows, values, dv, acc) };
+                    return;
+                }
+                // SAFETY: as in `scores`.
+                simd::Level::Avx2Fma => {
+                    unsafe { super::avx2::accumulate(weights, b, rows, values, dv, acc) };
+                    return;
+                }
+                simd::Level::Scalar => {}
             }
         }
         scalar_accumulate(weights, b, rows, values, dv, acc);
@@ -666,7 +683,7 @@ mod avx2 {
     /// eight lanes of `v[i]`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn sum8(v: &[__m256; 8]) -> __m256 {
+    pub(super) unsafe fn sum8(v: &[__m256; 8]) -> __m256 {
         let t0 = _mm256_hadd_ps(v[0], v[1]);
         let t1 = _mm256_hadd_ps(v[2], v[3]);
         let t2 = _mm256_hadd_ps(v[4], v[5]);
@@ -996,6 +1013,272 @@ mod avx2 {
     }
 }
 
+/// AVX-512F micro-kernels: the blocking of [`avx2`] on 16-lane registers, with more
+/// accumulators (there are 32 registers). Every function requires AVX-512F, AVX2 and FMA on
+/// the running CPU.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// Mask of the first `count` (at most 16) lanes.
+    #[inline]
+    fn first_lanes(count: usize) -> __mmask16 {
+        ((1u32 << count) - 1) as __mmask16
+    }
+
+    /// The sum of the two 256-bit halves.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn fold(v: __m512) -> __m256 {
+        let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        _mm256_add_ps(_mm512_castps512_ps256(v), high)
+    }
+
+    /// Dot products of `Q` queries with `R` keys (rows of length `d`), `Q * R` a multiple of 8
+    /// and at most 16, written to `out[qi * stride + r]`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn block<const Q: usize, const R: usize>(
+        q: *const f32,
+        k: *const f32,
+        d: usize,
+        out: *mut f32,
+        stride: usize,
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); R]; Q];
+        let full = d / 16 * 16;
+        let mut j = 0;
+        while j < full {
+            let mut kv = [_mm512_setzero_ps(); R];
+            for (r, kr) in kv.iter_mut().enumerate() {
+                *kr = _mm512_loadu_ps(k.add(r * d + j));
+            }
+            for (qi, aq) in acc.iter_mut().enumerate() {
+                let qv = _mm512_loadu_ps(q.add(qi * d + j));
+                for (a, kr) in aq.iter_mut().zip(&kv) {
+                    *a = _mm512_fmadd_ps(qv, *kr, *a);
+                }
+            }
+            j += 16;
+        }
+        if full < d {
+            let mask = first_lanes(d - full);
+            for (qi, aq) in acc.iter_mut().enumerate() {
+                let qv = _mm512_maskz_loadu_ps(mask, q.add(qi * d + full));
+                for (r, a) in aq.iter_mut().enumerate() {
+                    let kr = _mm512_maskz_loadu_ps(mask, k.add(r * d + full));
+                    *a = _mm512_fmadd_ps(qv, kr, *a);
+                }
+            }
+        }
+        // Eight dot products at a time: fold to 256 bits, then the AVX2 transposing sum.
+        let mut halves = [_mm256_setzero_ps(); 16];
+        for (i, h) in halves.iter_mut().take(Q * R).enumerate() {
+            *h = fold(acc[i / R][i % R]);
+        }
+        for group in 0..(Q * R) / 8 {
+            let eight: &[__m256; 8] = halves[group * 8..group * 8 + 8]
+                .try_into()
+                .expect("eight vectors");
+            let mut lanes = [0.0f32; 8];
+            _mm256_storeu_ps(lanes.as_mut_ptr(), super::avx2::sum8(eight));
+            for (l, &value) in lanes.iter().enumerate() {
+                let i = group * 8 + l;
+                *out.add((i / R) * stride + i % R) = value;
+            }
+        }
+    }
+
+    /// One dot product (for leftover keys).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn dot1(q: *const f32, k: *const f32, d: usize) -> f32 {
+        let mut acc = _mm512_setzero_ps();
+        let full = d / 16 * 16;
+        let mut j = 0;
+        while j < full {
+            acc = _mm512_fmadd_ps(_mm512_loadu_ps(q.add(j)), _mm512_loadu_ps(k.add(j)), acc);
+            j += 16;
+        }
+        if full < d {
+            let mask = first_lanes(d - full);
+            acc = _mm512_fmadd_ps(
+                _mm512_maskz_loadu_ps(mask, q.add(full)),
+                _mm512_maskz_loadu_ps(mask, k.add(full)),
+                acc,
+            );
+        }
+        _mm512_reduce_add_ps(acc)
+    }
+
+    /// Blocks of `Q` queries against all keys: `R` keys at a time, then one at a time.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn query_block<const Q: usize, const R: usize>(
+        q: *const f32,
+        k: *const f32,
+        rows: usize,
+        d: usize,
+        out: *mut f32,
+    ) {
+        let mut r = 0;
+        while r + R <= rows {
+            block::<Q, R>(q, k.add(r * d), d, out.add(r), rows);
+            r += R;
+        }
+        while r < rows {
+            for qi in 0..Q {
+                *out.add(qi * rows + r) = dot1(q.add(qi * d), k.add(r * d), d);
+            }
+            r += 1;
+        }
+    }
+
+    /// See [`super::micro::scores`]: four queries meet four keys (16 accumulators, each key
+    /// vector loaded once for four queries); leftover queries go two by eight, then one by
+    /// eight.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn scores(
+        queries: &[f32],
+        b: usize,
+        keys: &[f32],
+        rows: usize,
+        d: usize,
+        out: &mut [f32],
+    ) {
+        let (q, k, o) = (queries.as_ptr(), keys.as_ptr(), out.as_mut_ptr());
+        let mut qi = 0;
+        while qi + 4 <= b {
+            query_block::<4, 4>(q.add(qi * d), k, rows, d, o.add(qi * rows));
+            qi += 4;
+        }
+        while qi + 2 <= b {
+            query_block::<2, 8>(q.add(qi * d), k, rows, d, o.add(qi * rows));
+            qi += 2;
+        }
+        if qi < b {
+            query_block::<1, 8>(q.add(qi * d), k, rows, d, o.add(qi * rows));
+        }
+    }
+
+    /// `acc[qi][j..j + 16J] += Σ_r w[qi][r] v[r][j..j + 16J]` for `Q` queries, the `Q × J`
+    /// accumulators in registers for the whole chunk; the last vector masked to `tail` lanes
+    /// when `tail > 0`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile<const Q: usize, const J: usize>(
+        w: *const f32,
+        rows: usize,
+        v: *const f32,
+        dv: usize,
+        acc: *mut f32,
+        j: usize,
+        tail: usize,
+    ) {
+        let mask = first_lanes(if tail == 0 { 16 } else { tail });
+        let masked = |t: usize| tail > 0 && t == J - 1;
+        let mut a = [[_mm512_setzero_ps(); J]; Q];
+        for (qi, aq) in a.iter_mut().enumerate() {
+            for (t, at) in aq.iter_mut().enumerate() {
+                let p = acc.add(qi * dv + j + 16 * t);
+                *at = if masked(t) {
+                    _mm512_maskz_loadu_ps(mask, p)
+                } else {
+                    _mm512_loadu_ps(p)
+                };
+            }
+        }
+        for r in 0..rows {
+            let mut vv = [_mm512_setzero_ps(); J];
+            for (t, vt) in vv.iter_mut().enumerate() {
+                let p = v.add(r * dv + j + 16 * t);
+                *vt = if masked(t) {
+                    _mm512_maskz_loadu_ps(mask, p)
+                } else {
+                    _mm512_loadu_ps(p)
+                };
+            }
+            for (qi, aq) in a.iter_mut().enumerate() {
+                let wq = _mm512_set1_ps(*w.add(qi * rows + r));
+                for (at, vt) in aq.iter_mut().zip(&vv) {
+                    *at = _mm512_fmadd_ps(wq, *vt, *at);
+                }
+            }
+        }
+        for (qi, aq) in a.iter().enumerate() {
+            for (t, at) in aq.iter().enumerate() {
+                let p = acc.add(qi * dv + j + 16 * t);
+                if masked(t) {
+                    _mm512_mask_storeu_ps(p, mask, *at);
+                } else {
+                    _mm512_storeu_ps(p, *at);
+                }
+            }
+        }
+    }
+
+    /// Runs [`tile`] over all columns for `Q` queries: tiles of four vectors, then single
+    /// vectors, then a masked one for `dv % 16` leftover columns.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn columns<const Q: usize>(
+        w: *const f32,
+        rows: usize,
+        v: *const f32,
+        dv: usize,
+        acc: *mut f32,
+    ) {
+        let full = dv / 16 * 16;
+        let mut j = 0;
+        while j + 64 <= full {
+            tile::<Q, 4>(w, rows, v, dv, acc, j, 0);
+            j += 64;
+        }
+        while j < full {
+            tile::<Q, 1>(w, rows, v, dv, acc, j, 0);
+            j += 16;
+        }
+        if full < dv {
+            tile::<Q, 1>(w, rows, v, dv, acc, j, dv - full);
+        }
+    }
+
+    /// See [`super::micro::accumulate`]: queries four at a time (each value vector loaded once
+    /// for four), then in a pair, then alone.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn accumulate(
+        weights: &[f32],
+        b: usize,
+        rows: usize,
+        values: &[f32],
+        dv: usize,
+        acc: &mut [f32],
+    ) {
+        let (w, v, a) = (weights.as_ptr(), values.as_ptr(), acc.as_mut_ptr());
+        let mut qi = 0;
+        while qi + 4 <= b {
+            columns::<4>(w.add(qi * rows), rows, v, dv, a.add(qi * dv));
+            qi += 4;
+        }
+        while qi + 2 <= b {
+            columns::<2>(w.add(qi * rows), rows, v, dv, a.add(qi * dv));
+            qi += 2;
+        }
+        if qi < b {
+            columns::<1>(w.add(qi * rows), rows, v, dv, a.add(qi * dv));
+        }
+    }
+
+    /// Whether this CPU can run the kernels above (for tests comparing them with AVX2).
+    #[cfg(test)]
+    pub fn available() -> bool {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1020,6 +1303,9 @@ mod tests {
             (2, 13, 17, 33),
             (5, 9, 8, 40),
             (4, 16, 64, 31),
+            (7, 37, 33, 97),
+            (9, 64, 128, 128),
+            (6, 21, 16, 64),
         ] {
             let q = data(b, d, 1);
             let k = data(rows, d, 2);
@@ -1044,6 +1330,46 @@ mod tests {
             micro::scalar_accumulate(&fast, b, rows, &v, dv, &mut sa);
             for (x, y) in fa.iter().zip(&sa) {
                 assert!((x - y).abs() < 1e-4, "accumulate {b} {rows} {dv}: {x} {y}");
+            }
+        }
+    }
+
+    /// The AVX-512 kernels against the AVX2 ones directly (whatever `ENGRAM_SIMD` says).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx512_kernels_match_avx2() {
+        if !avx512::available() {
+            return;
+        }
+        for &(b, rows, d, dv) in &[
+            (1, 3, 1, 1),
+            (3, 19, 17, 15),
+            (4, 16, 16, 64),
+            (7, 41, 130, 200),
+        ] {
+            let q = data(b, d, 5);
+            let k = data(rows, d, 6);
+            let v = data(rows, dv, 7);
+            let mut wide = vec![0.0; b * rows];
+            let mut narrow = vec![0.0; b * rows];
+            // SAFETY: `available()` checked AVX-512F, AVX2 and FMA; the slices have the sizes the
+            // kernels read and write.
+            unsafe {
+                avx512::scores(&q, b, &k, rows, d, &mut wide);
+                avx2::scores(&q, b, &k, rows, d, &mut narrow);
+            }
+            for (x, y) in wide.iter().zip(&narrow) {
+                assert!((x - y).abs() < 1e-4, "scores {b} {rows} {d}: {x} {y}");
+            }
+            let mut wa = data(b, dv, 8);
+            let mut na = wa.clone();
+            // SAFETY: as above.
+            unsafe {
+                avx512::accumulate(&wide, b, rows, &v, dv, &mut wa);
+                avx2::accumulate(&wide, b, rows, &v, dv, &mut na);
+            }
+            for (x, y) in wa.iter().zip(&na) {
+                assert!((x - y).abs() < 1e-3, "accumulate {b} {rows} {dv}: {x} {y}");
             }
         }
     }

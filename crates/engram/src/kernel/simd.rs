@@ -3,9 +3,10 @@
 //! Every public function here checks once (the answer is cached for the life of the process)
 //! whether the CPU offers AVX2 and FMA. If it does, an `std::arch::x86_64` implementation
 //! processing eight lanes per instruction runs; otherwise (other x86 CPUs, other architectures)
-//! a portable scalar version in [`scalar`] does the same work. Setting the environment variable
-//! `ENGRAM_SIMD=scalar` before the first call forces the portable path, which is handy when
-//! comparing results or timings.
+//! a portable scalar version in [`scalar`] does the same work. The check also notes AVX-512F,
+//! which the fused retrieval's micro-kernels use (`kernel::fused`). Setting the environment
+//! variable `ENGRAM_SIMD=scalar` before the first call forces the portable path, and
+//! `ENGRAM_SIMD=avx2` caps the choice at AVX2, which is handy when comparing results or timings.
 //!
 //! The exponential used by [`exp_shift_sum`] is a polynomial one (range reduction
 //! `x = n ln 2 + r`, a degree-5 minimax polynomial for `(e^r - 1 - r) / r^2`, and `2^n` built
@@ -46,15 +47,24 @@ pub enum Level {
     Scalar,
     /// The x86-64 implementation with 256-bit AVX2 registers and fused multiply-add.
     Avx2Fma,
+    /// AVX2+FMA plus AVX-512F: the fused retrieval's micro-kernels use 512-bit registers, the
+    /// kernels of this module their AVX2 versions.
+    Avx512,
 }
 
 impl Level {
-    /// A short name for reports: `"scalar"` or `"avx2+fma"`.
+    /// A short name for reports: `"scalar"`, `"avx2+fma"` or `"avx512"`.
     pub fn name(self) -> &'static str {
         match self {
             Level::Scalar => "scalar",
             Level::Avx2Fma => "avx2+fma",
+            Level::Avx512 => "avx512",
         }
+    }
+
+    /// Whether the AVX2+FMA kernels may run (true for [`Level::Avx2Fma`] and [`Level::Avx512`]).
+    pub fn has_avx2(self) -> bool {
+        matches!(self, Level::Avx2Fma | Level::Avx512)
     }
 }
 
@@ -65,12 +75,16 @@ pub fn level() -> Level {
 }
 
 fn detect() -> Level {
-    if std::env::var_os("ENGRAM_SIMD").is_some_and(|v| v == "scalar") {
+    let requested = std::env::var("ENGRAM_SIMD").unwrap_or_default();
+    if requested == "scalar" {
         return Level::Scalar;
     }
     #[cfg(target_arch = "x86_64")]
     {
         if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            if requested != "avx2" && is_x86_feature_detected!("avx512f") {
+                return Level::Avx512;
+            }
             return Level::Avx2Fma;
         }
     }
@@ -82,9 +96,9 @@ macro_rules! dispatch {
     ($name:ident($($arg:expr),*)) => {{
         #[cfg(target_arch = "x86_64")]
         {
-            if level() == Level::Avx2Fma {
-                // SAFETY: `level()` reports `Avx2Fma` only after run-time detection found both
-                // AVX2 and FMA on this CPU, which is all the `avx2` functions require.
+            if level().has_avx2() {
+                // SAFETY: `level()` reports `Avx2Fma` or `Avx512` only after run-time detection
+                // found both AVX2 and FMA on this CPU, which is all the `avx2` functions require.
                 return unsafe { avx2::$name($($arg),*) };
             }
         }
