@@ -134,7 +134,7 @@ impl Clam {
             return Err(Error::param("epochs", "must be at least 1"));
         }
         if let PrototypeInit::Gaussian { mean, std } = self.init {
-            if !mean.is_finite() || !(std.is_finite() && std >= 0.0) {
+            if !(mean.is_finite() && std.is_finite() && std >= 0.0) {
                 return Err(Error::param(
                     "init",
                     "Gaussian mean and std must be finite, std >= 0",

@@ -219,9 +219,9 @@ fn lloyd(data: ArrayView2<f64>, mut centres: Array2<f64>, max_iter: usize, tol: 
             counts[l] += 1;
         }
         let mut taken = vec![false; data.nrows()];
-        for c in 0..k {
-            if counts[c] > 0 {
-                sums.row_mut(c).mapv_inplace(|v| v / counts[c] as f64);
+        for (c, &count) in counts.iter().enumerate() {
+            if count > 0 {
+                sums.row_mut(c).mapv_inplace(|v| v / count as f64);
             } else {
                 // Relocate an empty cluster onto the worst-served point not already used.
                 let far = (0..data.nrows())
