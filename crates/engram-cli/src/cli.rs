@@ -43,6 +43,8 @@ pub enum Command {
     Experiment(ExperimentCommand),
     /// Time retrieval on fixed shapes beside this machine's bandwidth and GEMM limits.
     Bench(BenchArgs),
+    /// Cluster a data set with ClAM (associative-memory clustering) beside k-means.
+    Cluster(crate::cluster::ClusterArgs),
 }
 
 const BENCH_HELP: &str = "\

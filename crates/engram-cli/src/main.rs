@@ -13,6 +13,7 @@ mod bench;
 mod capacity;
 mod cdam;
 mod cli;
+mod cluster;
 mod demo;
 mod error;
 mod experiment;
@@ -91,6 +92,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Capacity(args)) => capacity::run(&args),
         Some(Command::Experiment(which)) => experiment::run(&which),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Cluster(args)) => cluster::run(&args),
         None => {
             // `engram` alone is `engram recall` with every default.
             let defaults =

@@ -41,6 +41,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod dynamics;
 pub mod error;
 pub mod experiment;
