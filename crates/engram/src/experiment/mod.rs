@@ -12,12 +12,15 @@
 //!   the exponential-capacity analysis, Langevin sampling (Schaeffer et al. 2024).
 //! * [`uhop`]: retrieval with a learned, separating feature map and the spherical codes it
 //!   reaches (Wu et al. 2024; Hu, Wu & Liu 2024).
+//! * [`hierarchical`]: masked-digit completion by a two- and a three-layer memory built in
+//!   the Lagrangian framework of [`crate::layers`] (Krotov 2021).
 //! * [`plot`]: PNG line charts and heat maps of the results.
 
 pub mod capacity;
 pub mod cdam;
 pub mod drdam;
 pub mod graphs;
+pub mod hierarchical;
 pub mod kde;
 pub mod krotov2016;
 pub mod plot;
