@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{ensure_positive, Error, Result};
-use crate::layers::{Dense, DescentOptions, Lagrangian, Layer, Network, Trajectory};
+use crate::layers::{Dense, DescentOptions, Lagrangian, Layer, Network, Synapse, Trajectory};
 use crate::numeric::Rng;
 use crate::pattern::Digits;
 
@@ -49,7 +49,7 @@ impl Default for HierarchicalOptions {
         HierarchicalOptions {
             memories: 500,
             queries: 300,
-            beta_memory: 1.0,
+            beta_memory: 2.0,
             beta_class: 1.0,
             class_weight: 4.0,
             step: 0.5,
@@ -126,17 +126,52 @@ pub struct HierarchicalResult {
     pub rows: Vec<HierarchicalRow>,
     /// Original test digits `(Q, 64)`, in [0, 1].
     pub originals: Array2<f32>,
-    /// Per mask: the cue (hidden pixels at 0), the 2-layer and the 3-layer completions, each
+    /// Per mask: the cue (hidden pixels at the mean stored digit), the 2-layer and the 3-layer completions, each
     /// `(Q, 64)`.
     pub completions: Vec<(DigitMask, [Array2<f32>; 3])>,
 }
 
-/// The two-layer (pixels, memories) network.
-pub fn two_layer_network(memory: &Array2<f64>, beta_memory: f64) -> Result<Network> {
-    Network::two_layer_memory(memory.view(), Lagrangian::Softmax { beta: beta_memory })
+/// Layers and synapses shared by both networks: pixels (0, identity), memories (1, softmax,
+/// instantaneous), and a bias neuron (2, identity, clamped at 1) whose synapse gives memory `μ`
+/// the input `ξ_μ·v - ½|ξ_μ|²`. With it the two-layer energy at the memory layer's equilibrium is
+/// `-(1/β₁) log Σ_μ exp(-β₁ |v - ξ_μ|² / 2)` plus a constant: memories compete by distance, not
+/// by how much ink they have.
+fn base(memory: &Array2<f64>, beta_memory: f64) -> Result<(Vec<Layer>, Vec<Synapse>)> {
+    let k = memory.nrows();
+    if k == 0 || memory.ncols() == 0 {
+        return Err(Error::Empty("memories: need at least one digit".into()));
+    }
+    let half_norms = memory
+        .rows()
+        .into_iter()
+        .map(|r| -0.5 * r.dot(&r))
+        .collect::<Vec<_>>();
+    let layers = vec![
+        Layer::new(&[memory.ncols()], Lagrangian::Identity)?,
+        Layer::new(&[k], Lagrangian::Softmax { beta: beta_memory })?.instantaneous(),
+        Layer::new(&[1], Lagrangian::Identity)?,
+    ];
+    let synapses = vec![
+        Dense::new(1, 0, memory.clone())?.into(),
+        Dense::new(
+            1,
+            2,
+            Array2::from_shape_vec((k, 1), half_norms).expect("k x 1"),
+        )?
+        .into(),
+    ];
+    Ok((layers, synapses))
 }
 
-/// The three-layer (pixels, memories, classes) network; `labels[μ]` in `0..10`.
+/// The two-layer network: pixels (layer 0) and memories (layer 1, instantaneous), plus the bias
+/// neuron (layer 2, to be clamped at 1).
+pub fn two_layer_network(memory: &Array2<f64>, beta_memory: f64) -> Result<Network> {
+    let (layers, synapses) = base(memory, beta_memory)?;
+    Network::new(layers, synapses)
+}
+
+/// The three-layer network: [`two_layer_network`] plus a class layer (layer 3, 10 softmax
+/// neurons) fed by memory `μ` with weight `α` on the neuron of `labels[μ]` (in `0..10`).
 pub fn three_layer_network(
     memory: &Array2<f64>,
     labels: &[u8],
@@ -153,26 +188,14 @@ pub fn three_layer_network(
         }
         classes[[c as usize, mu]] = opts.class_weight;
     }
-    let layers = vec![
-        Layer::new(&[memory.ncols()], Lagrangian::Identity)?,
-        Layer::new(
-            &[k],
-            Lagrangian::Softmax {
-                beta: opts.beta_memory,
-            },
-        )?
-        .instantaneous(),
-        Layer::new(
-            &[10],
-            Lagrangian::Softmax {
-                beta: opts.beta_class,
-            },
-        )?,
-    ];
-    let synapses = vec![
-        Dense::new(1, 0, memory.clone())?.into(),
-        Dense::new(2, 1, classes)?.into(),
-    ];
+    let (mut layers, mut synapses) = base(memory, opts.beta_memory)?;
+    layers.push(Layer::new(
+        &[10],
+        Lagrangian::Softmax {
+            beta: opts.beta_class,
+        },
+    )?);
+    synapses.push(Dense::new(3, 1, classes)?.into());
     Network::new(layers, synapses)
 }
 
@@ -265,11 +288,13 @@ pub fn hierarchical_completion(opts: &HierarchicalOptions) -> Result<Hierarchica
     let mut completions = Vec::new();
     for mask in [DigitMask::LowerHalf, DigitMask::RightHalf] {
         let observed = mask.observed();
+        // Hidden pixels start at the mean stored digit.
+        let mean = memory.mean_axis(Axis(0)).expect("at least one memory");
         let cues = Array2::from_shape_fn(queries.dim(), |(q, i)| {
             if observed[i] {
                 queries[[q, i]]
             } else {
-                0.0
+                mean[i]
             }
         });
         let mut pictures = vec![cues.mapv(|v| v as f32)];
@@ -280,8 +305,9 @@ pub fn hierarchical_completion(opts: &HierarchicalOptions) -> Result<Hierarchica
                 .collect::<Vec<_>>()
                 .into_par_iter()
                 .map(|cue| {
-                    let init = net.visible_states(cue.to_owned())?;
-                    net.descend_clamped(&init, &[(0, observed.clone())], &descent)
+                    let mut init = net.visible_states(cue.to_owned())?;
+                    init[2][0] = 1.0;
+                    net.descend_clamped(&init, &[(0, observed.clone()), (2, vec![true])], &descent)
                 })
                 .collect::<Result<_>>()?;
             rows.push(summarise(
@@ -341,8 +367,8 @@ fn summarise(
         completion_hits += (nearest_class(v) == query_labels[i]) as usize;
         // The memory layer's activation is its softmax; its argmax is the argmax of its state.
         memory_hits += (mem_labels[argmax(&run.states[1])] == query_labels[i]) as usize;
-        if run.states.len() > 2 {
-            class_hits += (argmax(&run.states[2]) == query_labels[i] as usize) as usize;
+        if run.states.len() > 3 {
+            class_hits += (argmax(&run.states[3]) == query_labels[i] as usize) as usize;
         }
         for w in run.energies.windows(2) {
             max_rise = max_rise.max(w[1] - w[0]);
@@ -357,7 +383,7 @@ fn summarise(
         hidden_mse: mse / q,
         completion_accuracy: completion_hits as f64 / q,
         memory_accuracy: memory_hits as f64 / q,
-        class_accuracy: (runs.first().map_or(0, |r| r.states.len()) > 2)
+        class_accuracy: (runs.first().map_or(0, |r| r.states.len()) > 3)
             .then(|| class_hits as f64 / q),
         mean_steps: runs.iter().map(|r| r.steps as f64).sum::<f64>() / q,
         converged: runs.iter().filter(|r| r.converged).count() as f64 / q,
