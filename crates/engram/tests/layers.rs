@@ -311,12 +311,8 @@ fn hierarchical_three_layer_network_descends_with_a_conv_synapse_and_an_instant_
     assert!(out.converged, "{} steps", out.steps);
     // At the fixed point ∂E/∂g = 0 for the layers with dynamics.
     let grads = net.gradients(&out.states).unwrap();
-    for l in 0..2 {
-        assert!(
-            grads[l].iter().all(|d| d.abs() < 1e-6),
-            "layer {l}: {}",
-            grads[l]
-        );
+    for (l, d) in grads.iter().take(2).enumerate() {
+        assert!(d.iter().all(|v| v.abs() < 1e-6), "layer {l}: {d}");
     }
 }
 

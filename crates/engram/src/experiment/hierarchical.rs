@@ -219,7 +219,7 @@ fn validate(opts: &HierarchicalOptions, total: usize) -> Result<()> {
     if opts.max_steps == 0 {
         return Err(Error::param("max_steps", "must be at least 1"));
     }
-    if !(opts.tolerance >= 0.0) {
+    if opts.tolerance.is_nan() || opts.tolerance < 0.0 {
         return Err(Error::param("tolerance", "must be >= 0"));
     }
     Ok(())

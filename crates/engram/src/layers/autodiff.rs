@@ -87,7 +87,7 @@ impl Lagrangian {
 
     /// The activation `∂L/∂x` by reverse-mode autodiff of [`Lagrangian::value_tensor`].
     pub fn autodiff_activation(&self, x: &[f64], group: usize) -> Result<Vec<f64>> {
-        if group == 0 || x.len() % group != 0 {
+        if group == 0 || !x.len().is_multiple_of(group) {
             return Err(Error::shape(
                 "state (a whole number of groups)",
                 format!("a multiple of {group}"),

@@ -82,7 +82,7 @@ impl Network {
         opts: &DescentOptions,
     ) -> Result<Trajectory> {
         ensure_positive("step", opts.step)?;
-        if !(opts.tolerance >= 0.0) {
+        if opts.tolerance.is_nan() || opts.tolerance < 0.0 {
             return Err(Error::param("tolerance", "must be >= 0"));
         }
         self.check_states(init)?;

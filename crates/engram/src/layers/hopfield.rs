@@ -63,7 +63,7 @@ impl HopfieldSynapse {
         }
         check_finite("hopfield synapse patterns", patterns.iter())?;
         match function {
-            HopfieldFunction::RectifiedPower { degree } if degree == 0 => {
+            HopfieldFunction::RectifiedPower { degree: 0 } => {
                 return Err(Error::param("degree", "must be at least 1"))
             }
             HopfieldFunction::LogSumExp { beta } => ensure_positive("beta", beta)?,
