@@ -4,10 +4,13 @@
 //! the observed pixels clamped.
 //!
 //! Weights are built from the data, not trained: the memory layer's dense synapse holds `K`
-//! training digits (pixels / 16) as rows, exactly the modern Hopfield network of
-//! [`crate::layers::Network::two_layer_memory`]; the class synapse connects memory `μ` to the
-//! neuron of its label with weight `α`. The memory layer (softmax, `β₁`) is instantaneous, the
-//! class layer (softmax, `β₂`) has time constant 1, the visible layer (identity) too.
+//! training digits (pixels / 16) as rows, as in
+//! [`crate::layers::Network::two_layer_memory`], and a bias neuron clamped at 1 feeds memory `μ`
+//! with `-½|ξ_μ|²`, so that memories compete by distance (the energy at the memory layer's
+//! equilibrium is `-(1/β₁) log Σ_μ exp(-β₁ |v - ξ_μ|² / 2)` + const); the class synapse connects
+//! memory `μ` to the neuron of its label with weight `α`. The memory layer (softmax, `β₁`) is
+//! instantaneous, the class layer (softmax, `β₂`) and the visible layer (identity) have time
+//! constant 1. Hidden pixels start at the mean stored digit.
 //!
 //! Completing a digit, the class layer pools the evidence of all memories of a class and feeds
 //! it back as a bias `α g_class(c(μ))` on each memory: the top layer votes, the memories follow.

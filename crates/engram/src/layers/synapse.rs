@@ -2,7 +2,7 @@
 //!
 //! Every synapse is a function `E_syn(g)` of the activations of the layers it touches. The
 //! dynamics need its gradients `∂E_syn/∂g_l`, which each kind gives in closed form here (and, with
-//! the `autodiff` feature, as candle operations in [`super::autodiff`]).
+//! the `autodiff` feature, as candle operations, `Synapse::energy_tensor`).
 
 use ndarray::{Array1, Array2};
 
