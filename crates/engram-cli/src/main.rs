@@ -18,6 +18,7 @@ mod demo;
 mod error;
 mod experiment;
 mod files;
+mod hierarchical;
 mod sequence;
 mod spec;
 

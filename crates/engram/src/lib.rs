@@ -46,6 +46,7 @@ pub mod dynamics;
 pub mod error;
 pub mod experiment;
 pub mod kernel;
+pub mod layers;
 pub mod learn;
 pub mod model;
 pub mod numeric;

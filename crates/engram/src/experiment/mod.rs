@@ -12,6 +12,8 @@
 //!   the exponential-capacity analysis, Langevin sampling (Schaeffer et al. 2024).
 //! * [`uhop`]: retrieval with a learned, separating feature map and the spherical codes it
 //!   reaches (Wu et al. 2024; Hu, Wu & Liu 2024).
+//! * [`hierarchical`]: masked-digit completion by a two- and a three-layer memory built in
+//!   the Lagrangian framework of [`crate::layers`] (Krotov 2021).
 //! * `implicit` (feature `autodiff`): implicit differentiation at the fixed point against
 //!   backpropagation through long and short unrolls, on masked digit completion.
 //! * [`plot`]: PNG line charts and heat maps of the results.
@@ -20,6 +22,7 @@ pub mod capacity;
 pub mod cdam;
 pub mod drdam;
 pub mod graphs;
+pub mod hierarchical;
 #[cfg(feature = "autodiff")]
 pub mod implicit;
 pub mod kde;
