@@ -42,6 +42,8 @@
 #![warn(missing_docs)]
 
 pub mod dynamics;
+#[cfg(feature = "autodiff")]
+pub mod energy_transformer;
 pub mod error;
 pub mod experiment;
 pub mod kernel;
