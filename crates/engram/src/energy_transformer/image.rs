@@ -194,6 +194,21 @@ impl ImageEt {
         Ok((err.sum_all()? / count)?)
     }
 
+    /// The training loss of images `(n, pixels)` with the tokens marked in `hidden` `(n, N)`
+    /// hidden: the mean squared error over the hidden pixels of the decoded state after `T`
+    /// steps, as a scalar tensor that can be backpropagated to every parameter
+    /// ([`vars`](Self::vars)) through the unrolled descent.
+    ///
+    /// Errors: empty input, wrong shapes, non-finite pixels, a mask that hides nothing.
+    pub fn loss(&self, images: ArrayView2<f32>, hidden: ArrayView2<bool>) -> Result<Tensor> {
+        if images.nrows() == 0 {
+            return Err(Error::Empty("no images".into()));
+        }
+        ensure_finite("images", images.iter())?;
+        let (patches, flags) = self.tensors(images, hidden)?;
+        self.masked_loss(&patches, &flags)
+    }
+
     /// Images `(n, pixels)` and a token mask `(n, N)` (true = hidden) as the tensors of
     /// [`forward`](Self::forward).
     pub(crate) fn tensors(
@@ -282,7 +297,8 @@ impl ImageEt {
             b.memories as f64,
             kind,
             hopfield_beta,
-            b.beta(),
+            // 0 stands for the default 1/sqrt(Y).
+            b.attention_beta.unwrap_or(0.0),
             b.eps,
             b.steps as f64,
             b.step_size,
@@ -375,7 +391,7 @@ impl ImageEt {
             head_dim: size(7, "head_dim")?,
             memories: size(8, "memories")?,
             hopfield,
-            attention_beta: Some(config[11]),
+            attention_beta: (config[11] != 0.0).then_some(config[11]),
             eps: config[12],
             steps: size(13, "steps")?,
             step_size: config[14],
