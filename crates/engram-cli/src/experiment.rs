@@ -19,6 +19,9 @@ pub fn run(which: &ExperimentCommand) -> CliResult<()> {
         ExperimentCommand::Drdam(args) => memory::drdam(args),
         ExperimentCommand::Uhop(args) => memory::uhop(args),
         ExperimentCommand::Kde(args) => memory::kde(args),
+        ExperimentCommand::EnergyTransformer(args) => {
+            crate::energy_transformer::run_experiment(args)
+        }
     }
 }
 

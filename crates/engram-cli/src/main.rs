@@ -14,6 +14,7 @@ mod capacity;
 mod cdam;
 mod cli;
 mod demo;
+mod energy_transformer;
 mod error;
 mod experiment;
 mod files;

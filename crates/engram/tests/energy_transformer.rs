@@ -23,12 +23,20 @@ fn tokens(batch: usize, n: usize, d: usize, seed: u64) -> Tensor {
 }
 
 fn values(t: &Tensor) -> Vec<f64> {
-    t.flatten_all().unwrap().to_dtype(DType::F64).unwrap().to_vec1().unwrap()
+    t.flatten_all()
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .to_vec1()
+        .unwrap()
 }
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
 }
 
 fn max_abs(a: &[f64]) -> f64 {
@@ -124,7 +132,11 @@ fn hopfield_gradients_match_autodiff_and_finite_differences() {
         let mut rng = Rng::new(4);
         let hn = HopfieldModule::new(7, 6, kind, &mut rng, DType::F64).unwrap();
         let g = tokens(2, 4, 6, 5);
-        check_gradient(&g, |g| hn.energy(g).unwrap(), |g| hn.energy_grad(g).unwrap());
+        check_gradient(
+            &g,
+            |g| hn.energy(g).unwrap(),
+            |g| hn.energy_grad(g).unwrap(),
+        );
     }
 }
 
@@ -139,7 +151,11 @@ fn block_gradient_matches_autodiff_and_finite_differences() {
     };
     let et = EnergyTransformer::new(config, 6, DType::F64).unwrap();
     let g = tokens(2, 5, 8, 7);
-    check_gradient(&g, |g| et.energy(g).unwrap(), |g| et.energy_grad(g).unwrap());
+    check_gradient(
+        &g,
+        |g| et.energy(g).unwrap(),
+        |g| et.energy_grad(g).unwrap(),
+    );
 }
 
 /// Hoover et al. 2023, eq. (4) (attention energy) and its derivative as printed in the paper:
@@ -169,7 +185,10 @@ fn attention_gradient_is_the_papers_equation() {
         // ω[b][c]: softmax over b ≠ c for each query c.
         let mut omega = vec![vec![0.0; n]; n];
         for c in 0..n {
-            let z: f64 = (0..n).filter(|&b| b != c).map(|b| (beta * score(b, c)).exp()).sum();
+            let z: f64 = (0..n)
+                .filter(|&b| b != c)
+                .map(|b| (beta * score(b, c)).exp())
+                .sum();
             energy -= z.ln() / beta;
             for b in (0..n).filter(|&b| b != c) {
                 omega[b][c] = (beta * score(b, c)).exp() / z;
@@ -189,7 +208,10 @@ fn attention_gradient_is_the_papers_equation() {
         }
     }
     let got = values(&att.energy_grad(&g_t).unwrap());
-    assert!(max_abs_diff(&got, &expected) < 1e-12, "{got:?} vs {expected:?}");
+    assert!(
+        max_abs_diff(&got, &expected) < 1e-12,
+        "{got:?} vs {expected:?}"
+    );
     let e = values(&att.energy(&g_t).unwrap())[0];
     assert!((e - energy).abs() < 1e-12 * energy.abs().max(1.0));
 }
@@ -257,7 +279,11 @@ fn gradients_through_the_unrolled_dynamics_are_exact() {
             .to_scalar::<f64>()
             .unwrap()
     };
-    let grads = model.loss(images.view(), hidden.view()).unwrap().backward().unwrap();
+    let grads = model
+        .loss(images.view(), hidden.view())
+        .unwrap()
+        .backward()
+        .unwrap();
     for (v, var) in model.vars().iter().enumerate() {
         let exact = values(grads.get(var.as_tensor()).unwrap());
         let base = values(var.as_tensor());
@@ -304,7 +330,10 @@ fn energy_never_increases_for_a_random_model() {
         for s in 1..out.energies.len() {
             for b in 0..4 {
                 let (before, after) = (out.energies[s - 1][b], out.energies[s][b]);
-                assert!(after <= before + 1e-9 * before.abs(), "seed {seed} step {s}: {before} -> {after}");
+                assert!(
+                    after <= before + 1e-9 * before.abs(),
+                    "seed {seed} step {s}: {before} -> {after}"
+                );
             }
         }
         assert!(out.energies[30][0] < out.energies[0][0]);
@@ -358,12 +387,20 @@ fn energy_never_increases_for_a_trained_model() {
     let out = model.complete(test_images, hidden.view()).unwrap();
     for s in 1..out.energies.len() {
         for (i, (a, b)) in out.energies[s - 1].iter().zip(&out.energies[s]).enumerate() {
-            assert!(*b <= a + 1e-4 * a.abs().max(1.0), "image {i} step {s}: {a} -> {b}");
+            assert!(
+                *b <= a + 1e-4 * a.abs().max(1.0),
+                "image {i} step {s}: {a} -> {b}"
+            );
         }
     }
     // Visible pixels are kept.
     let mask = config.grid.pixel_mask(hidden.view()).unwrap();
-    for ((c, t), m) in out.completed.iter().zip(test_images.iter()).zip(mask.iter()) {
+    for ((c, t), m) in out
+        .completed
+        .iter()
+        .zip(test_images.iter())
+        .zip(mask.iter())
+    {
         if !m {
             assert_eq!(c, t);
         }
@@ -392,20 +429,32 @@ fn checkpoint_loads_back_into_an_identical_model() {
     let b = back.complete(images.view(), hidden.view()).unwrap();
     assert_eq!(a.decoded, b.decoded);
     assert_eq!(a.energies, b.energies);
-    let la = model.loss(images.view(), hidden.view()).unwrap().to_scalar::<f32>().unwrap();
-    let lb = back.loss(images.view(), hidden.view()).unwrap().to_scalar::<f32>().unwrap();
+    let la = model
+        .loss(images.view(), hidden.view())
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    let lb = back
+        .loss(images.view(), hidden.view())
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
     assert_eq!(la.to_bits(), lb.to_bits());
     // A damaged or foreign file is an error, not a panic.
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
     assert!(matches!(ImageEt::load(&path), Err(Error::Format { .. })));
-    assert!(matches!(ImageEt::load(&dir.join("missing")), Err(Error::Io { .. })));
+    assert!(matches!(
+        ImageEt::load(&dir.join("missing")),
+        Err(Error::Io { .. })
+    ));
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn baselines_fill_hidden_pixels_as_defined() {
-    let train_images = Array2::from_shape_vec((2, 3), vec![0.0f32, 1.0, 1.0, 1.0, 0.0, 0.0]).unwrap();
+    let train_images =
+        Array2::from_shape_vec((2, 3), vec![0.0f32, 1.0, 1.0, 1.0, 0.0, 0.0]).unwrap();
     let test = Array2::from_shape_vec((1, 3), vec![0.9f32, 0.1, 0.5]).unwrap();
     let hidden = Array2::from_shape_vec((1, 3), vec![false, false, true]).unwrap();
     let mean = mean_fill(train_images.view(), test.view(), hidden.view()).unwrap();
@@ -425,18 +474,39 @@ fn baselines_fill_hidden_pixels_as_defined() {
 fn bad_inputs_are_typed_errors() {
     let et = EnergyTransformer::new(EtConfig::default(), 1, DType::F32).unwrap();
     let wrong_dim = Tensor::zeros((1, 4, 7), DType::F32, &Device::Cpu).unwrap();
-    assert!(matches!(et.descend(&wrong_dim, 1), Err(Error::Shape { .. })));
+    assert!(matches!(
+        et.descend(&wrong_dim, 1),
+        Err(Error::Shape { .. })
+    ));
     let one_token = Tensor::ones((1, 1, 32), DType::F32, &Device::Cpu).unwrap();
-    assert!(matches!(et.descend(&one_token, 1), Err(Error::Parameter { .. })));
+    assert!(matches!(
+        et.descend(&one_token, 1),
+        Err(Error::Parameter { .. })
+    ));
     let f64_tokens = Tensor::ones((1, 4, 32), DType::F64, &Device::Cpu).unwrap();
-    assert!(matches!(et.descend(&f64_tokens, 1), Err(Error::Parameter { .. })));
+    assert!(matches!(
+        et.descend(&f64_tokens, 1),
+        Err(Error::Parameter { .. })
+    ));
     let nan = Tensor::new(&[[[f32::NAN; 32], [0.0; 32]]], &Device::Cpu).unwrap();
     assert!(matches!(et.descend(&nan, 1), Err(Error::NonFinite { .. })));
     for bad in [
-        EtConfig { dim: 0, ..EtConfig::default() },
-        EtConfig { step_size: 0.0, ..EtConfig::default() },
-        EtConfig { attention_beta: Some(f64::NAN), ..EtConfig::default() },
-        EtConfig { hopfield: HopfieldKind::Softmax { beta: -1.0 }, ..EtConfig::default() },
+        EtConfig {
+            dim: 0,
+            ..EtConfig::default()
+        },
+        EtConfig {
+            step_size: 0.0,
+            ..EtConfig::default()
+        },
+        EtConfig {
+            attention_beta: Some(f64::NAN),
+            ..EtConfig::default()
+        },
+        EtConfig {
+            hopfield: HopfieldKind::Softmax { beta: -1.0 },
+            ..EtConfig::default()
+        },
     ] {
         assert!(matches!(
             EnergyTransformer::new(bad, 1, DType::F32),
@@ -457,7 +527,10 @@ fn bad_inputs_are_typed_errors() {
         Err(Error::Shape { .. })
     ));
     assert!(matches!(
-        model.complete(Array2::zeros((0, 64)).view(), Array2::from_elem((0, 16), true).view()),
+        model.complete(
+            Array2::zeros((0, 64)).view(),
+            Array2::from_elem((0, 16), true).view()
+        ),
         Err(Error::Empty(_))
     ));
     let mut nan_images = images.clone();
@@ -469,10 +542,22 @@ fn bad_inputs_are_typed_errors() {
     let none_hidden = Array2::from_elem((2, 16), false);
     assert!(model.loss(images.view(), none_hidden.view()).is_err());
     for options in [
-        TrainOptions { epochs: 0, ..TrainOptions::default() },
-        TrainOptions { batch_size: 0, ..TrainOptions::default() },
-        TrainOptions { learning_rate: -1.0, ..TrainOptions::default() },
-        TrainOptions { hidden_patches: 16, ..TrainOptions::default() },
+        TrainOptions {
+            epochs: 0,
+            ..TrainOptions::default()
+        },
+        TrainOptions {
+            batch_size: 0,
+            ..TrainOptions::default()
+        },
+        TrainOptions {
+            learning_rate: -1.0,
+            ..TrainOptions::default()
+        },
+        TrainOptions {
+            hidden_patches: 16,
+            ..TrainOptions::default()
+        },
     ] {
         assert!(matches!(
             train(&model, images.view(), &options, |_| {}),
@@ -480,7 +565,12 @@ fn bad_inputs_are_typed_errors() {
         ));
     }
     assert!(matches!(
-        train(&model, Array2::zeros((0, 64)).view(), &TrainOptions::default(), |_| {}),
+        train(
+            &model,
+            Array2::zeros((0, 64)).view(),
+            &TrainOptions::default(),
+            |_| {}
+        ),
         Err(Error::Empty(_))
     ));
     assert!(split(10, 1.5, 0).is_err());
