@@ -50,7 +50,10 @@ fn one_epoch_reports_baselines_energy_trace_png_and_checkpoint() {
     let checkpoint = scratch.path("out/energy-transformer.safetensors");
     assert_eq!(json["checkpoint"], "out/energy-transformer.safetensors");
     let model = engram::energy_transformer::ImageEt::load(&checkpoint).unwrap();
-    assert_eq!(model.parameter_count() as u64, report["parameters"].as_u64().unwrap());
+    assert_eq!(
+        model.parameter_count() as u64,
+        report["parameters"].as_u64().unwrap()
+    );
 }
 
 #[test]

@@ -158,6 +158,7 @@ fn block_gradient_matches_autodiff_and_finite_differences() {
     );
 }
 
+#[allow(clippy::needless_range_loop)] // the loops mirror the paper's indices
 /// Hoover et al. 2023, eq. (4) (attention energy) and its derivative as printed in the paper:
 /// ∂E/∂g_iA = -Σ_h Σ_α Σ_C [ W^Q_αhi K_αhC ω_hCA + W^K_αhi Q_αhC ω_hAC ], with
 /// ω_hBC = softmax over B ≠ C of β K_hB . Q_hC. Written with explicit loops, independently of

@@ -381,8 +381,8 @@ impl ImageEt {
             (size(3, "patch height")?, size(4, "patch width")?),
         )?;
         let hopfield = match config[9] {
-            k if k == 0.0 => HopfieldKind::Relu,
-            k if k == 1.0 => HopfieldKind::Softmax { beta: config[10] },
+            0.0 => HopfieldKind::Relu,
+            1.0 => HopfieldKind::Softmax { beta: config[10] },
             k => return Err(bad(format!("unknown Hopfield kind {k}"))),
         };
         let block = EtConfig {

@@ -28,7 +28,7 @@ impl PatchGrid {
                 "image and patch sides must be at least 1",
             ));
         }
-        if image.0 % patch.0 != 0 || image.1 % patch.1 != 0 {
+        if !image.0.is_multiple_of(patch.0) || !image.1.is_multiple_of(patch.1) {
             return Err(Error::param(
                 "patch",
                 format!(
