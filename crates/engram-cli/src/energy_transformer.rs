@@ -35,7 +35,7 @@ Examples:
 #[command(after_help = HELP)]
 pub struct EnergyTransformerArgs {
     /// Passes over the training digits.
-    #[arg(long, default_value_t = 30, value_name = "N")]
+    #[arg(long, default_value_t = 60, value_name = "N")]
     pub epochs: usize,
 
     /// Seed of the split, the initial parameters, the masks and the batch order.
@@ -53,7 +53,7 @@ pub struct EnergyTransformerArgs {
     /// Adam's step size.
     #[arg(
         long,
-        default_value_t = 3e-3,
+        default_value_t = 1e-2,
         allow_negative_numbers = true,
         value_name = "LR"
     )]

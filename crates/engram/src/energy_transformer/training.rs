@@ -27,9 +27,9 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            epochs: 30,
+            epochs: 60,
             batch_size: 32,
-            learning_rate: 3e-3,
+            learning_rate: 1e-2,
             hidden_patches: 8,
             seed: 0,
         }
