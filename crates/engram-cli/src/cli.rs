@@ -225,6 +225,9 @@ pub enum ExperimentCommand {
     /// Schaeffer et al. 2024: the Gaussian KDE as a memory: capacity and Langevin sampling.
     #[command(name = "kde", after_help = KDE_HELP)]
     Kde(KdeArgs),
+    /// Hoover et al. 2023: the energy transformer trained to complete masked digits.
+    #[command(name = "energy-transformer")]
+    EnergyTransformer(crate::energy_transformer::EnergyTransformerArgs),
     /// Krotov 2021: masked digits completed by a two- and a three-layer (hierarchical) memory.
     #[command(name = "hierarchical")]
     Hierarchical(crate::hierarchical::HierarchicalArgs),

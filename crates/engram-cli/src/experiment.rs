@@ -20,6 +20,9 @@ pub fn run(which: &ExperimentCommand) -> CliResult<()> {
         ExperimentCommand::Drdam(args) => memory::drdam(args),
         ExperimentCommand::Uhop(args) => memory::uhop(args),
         ExperimentCommand::Kde(args) => memory::kde(args),
+        ExperimentCommand::EnergyTransformer(args) => {
+            crate::energy_transformer::run_experiment(args)
+        }
         ExperimentCommand::Hierarchical(args) => crate::hierarchical::run(args),
         ExperimentCommand::Implicit(args) => implicit::run(args),
     }

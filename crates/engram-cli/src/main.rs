@@ -15,6 +15,7 @@ mod cdam;
 mod cli;
 mod cluster;
 mod demo;
+mod energy_transformer;
 mod error;
 mod experiment;
 mod files;

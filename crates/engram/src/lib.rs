@@ -43,6 +43,8 @@
 
 pub mod cluster;
 pub mod dynamics;
+#[cfg(feature = "autodiff")]
+pub mod energy_transformer;
 pub mod error;
 pub mod experiment;
 pub mod kernel;

@@ -135,6 +135,9 @@ impl Adam {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
+            // candle leaves a variable's gradient attached to the graph that produced it;
+            // detached, the moments do not keep every step's graph alive.
+            let g = &g.detach();
             let m = ((&self.first[i] * c.beta1)? + (g * (1.0 - c.beta1))?)?;
             let v = ((&self.second[i] * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
             let m_hat = (&m / correction1)?;
