@@ -154,3 +154,60 @@ impl Adam {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::implicit::tape_bytes;
+    use candle_core::Device;
+
+    /// candle leaves gradients attached to the graph that produced them; the moments must not
+    /// keep that graph (and so every step's graph) alive.
+    #[test]
+    fn moments_hold_no_graph() {
+        let w = Var::new(&[1f32, 2.0, 3.0], &Device::Cpu).unwrap();
+        let mut adam = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
+        for _ in 0..3 {
+            let loss = w
+                .as_tensor()
+                .sqr()
+                .unwrap()
+                .exp()
+                .unwrap()
+                .sum_all()
+                .unwrap();
+            adam.step(&loss.backward().unwrap()).unwrap();
+        }
+        assert_eq!(tape_bytes(&adam.first[0]), 0);
+        assert_eq!(tape_bytes(&adam.second[0]), 0);
+        assert_eq!(tape_bytes(w.as_tensor()), 12);
+    }
+
+    #[test]
+    fn bad_settings_and_gradients_are_errors() {
+        let w = Var::new(&[1f32], &Device::Cpu).unwrap();
+        for config in [
+            AdamConfig {
+                learning_rate: 0.0,
+                ..Default::default()
+            },
+            AdamConfig {
+                beta1: 1.0,
+                ..Default::default()
+            },
+            AdamConfig {
+                eps: -1.0,
+                ..Default::default()
+            },
+        ] {
+            assert!(Adam::new(vec![w.clone()], config).is_err());
+        }
+        let mut adam = Adam::new(vec![w.clone()], AdamConfig::default()).unwrap();
+        let loss = (w.as_tensor() * f64::NAN).unwrap().sum_all().unwrap();
+        assert!(matches!(
+            adam.step(&loss.backward().unwrap()),
+            Err(Error::NonFinite { .. })
+        ));
+        assert_eq!(adam.steps(), 0);
+    }
+}
