@@ -24,6 +24,14 @@
 //!   Wu & Liu 2024).
 //! * [`model::GaussianKde`]: the modern Hopfield energy as a Gaussian kernel density (Schaeffer
 //!   et al. 2024), with Langevin sampling.
+//! * [`layers`]: the Lagrangian framework (Krotov & Hopfield 2021; Krotov 2021): layers with
+//!   Lagrangians, dense / convolutional / attention / Hopfield synapses, hierarchical networks
+//!   run as energy descent.
+//! * `energy_transformer` (feature `autodiff`): the Energy Transformer (Hoover et al. 2023),
+//!   trained through its dynamics.
+//! * [`cluster`]: ClAM, clustering with an associative memory (Saha et al. 2023), beside k-means.
+//! * [`train`]: Adam, seeded minibatches, safetensors checkpoints and implicit differentiation
+//!   (feature `autodiff`, candle's reverse mode).
 //!
 //! Recall runs through one shared loop, [`dynamics::recall`], with batched queries, clamped
 //! (observed) coordinates, per-query convergence and an energy trace.
