@@ -271,9 +271,7 @@ pub fn settle_tensor(
         let cross = x.matmul(&rho_t)?; // (B, k)
         let dist = x_sq.broadcast_add(&rho_sq)?.sub(&(cross * 2.0)?)?;
         let logits = (dist * (-0.5 * beta))?;
-        let max = logits.max_keepdim(1)?.detach();
-        let e = logits.broadcast_sub(&max)?.exp()?;
-        let p = e.broadcast_div(&e.sum_keepdim(1)?)?;
+        let p = crate::train::ops::softmax(&logits, 1)?;
         let pull = p.matmul(prototypes)?.sub(&x)?;
         x = (x + (pull * step_size)?.mul(free)?)?;
     }

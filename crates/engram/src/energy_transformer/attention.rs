@@ -20,9 +20,10 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 
-use super::init::{check_dtype, logsumexp_keepdim, normal_var, softmax, sum_per_sample};
+use super::init::{check_dtype, normal_var, sum_per_sample};
 use crate::error::{ensure_positive, Error, Result};
 use crate::numeric::Rng;
+use crate::train::ops::{logsumexp_keepdim, softmax};
 
 /// Energy attention: key and query projections `W_K`, `W_Q` of shape `(heads, Y, D)` and the
 /// inverse temperature `β` (the paper takes `β = 1/sqrt(Y)`).

@@ -12,11 +12,10 @@
 
 use candle_core::{DType, Tensor, Var};
 
-use super::init::{
-    check_dtype, logsumexp_keepdim, normal_var, softmax, sum_per_sample, token_dims,
-};
+use super::init::{check_dtype, normal_var, sum_per_sample, token_dims};
 use crate::error::{ensure_positive, Error, Result};
 use crate::numeric::Rng;
+use crate::train::ops::{logsumexp_keepdim, softmax};
 
 /// The form of the Hopfield module's energy.
 #[derive(Debug, Clone, Copy, PartialEq)]

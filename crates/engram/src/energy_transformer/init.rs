@@ -76,23 +76,3 @@ pub(crate) fn sum_per_sample(x: &Tensor) -> Result<Tensor> {
     let batch = x.dim(0)?;
     Ok(x.reshape((batch, ()))?.sum(1)?)
 }
-
-/// `log Σ exp` over dimension `dim` (kept, size 1), stable: the detached maximum is
-/// subtracted before exponentiating, so large logits do not overflow and the gradient is exact.
-pub(crate) fn logsumexp_keepdim(logits: &Tensor, dim: usize) -> Result<Tensor> {
-    let max = logits.max_keepdim(dim)?.detach();
-    let shifted = logits.broadcast_sub(&max)?;
-    Ok(shifted
-        .exp()?
-        .sum_keepdim(dim)?
-        .log()?
-        .broadcast_add(&max)?)
-}
-
-/// Softmax over dimension `dim`, from core ops (the detached maximum subtracted first).
-pub(crate) fn softmax(logits: &Tensor, dim: usize) -> Result<Tensor> {
-    let max = logits.max_keepdim(dim)?.detach();
-    let e = logits.broadcast_sub(&max)?.exp()?;
-    let total = e.sum_keepdim(dim)?;
-    Ok(e.broadcast_div(&total)?)
-}

@@ -34,6 +34,7 @@ use crate::error::{ensure_positive, Error, Result};
 use crate::numeric::Rng;
 use crate::pattern::Digits;
 use crate::train::implicit::{fixed_point, implicit_gradients, tape_bytes, FixedPointOptions};
+use crate::train::ops::softmax;
 use crate::train::{Adam, AdamConfig, Minibatches};
 
 /// How the gradient reaches the memory.
@@ -236,9 +237,7 @@ impl Problem {
     /// One Euler step of the clamped dynamics with memory `xi` (K × d).
     fn step(&self, xi: &Tensor, x: &Tensor) -> candle_core::Result<Tensor> {
         let scores = (x.matmul(&xi.t()?)? * self.beta)?;
-        let top = scores.max_keepdim(1)?.detach();
-        let e = scores.broadcast_sub(&top)?.exp()?;
-        let p = e.broadcast_div(&e.sum_keepdim(1)?)?;
+        let p = softmax(&scores, 1)?;
         let recalled = p.matmul(xi)?;
         let drive = (recalled.broadcast_mul(&self.hidden)? + &self.clamp)?;
         x + ((drive - x)? * self.dt)?

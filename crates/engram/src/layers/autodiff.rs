@@ -28,9 +28,7 @@ fn array_tensor(a: &ndarray::Array2<f64>) -> Result<Tensor> {
 
 /// `Σ_rows (1/β) log Σ_j exp(β t_ij)` along dimension `dim` of a 2-D tensor, max-shifted.
 fn logsumexp(t: &Tensor, beta: f64, dim: usize) -> Result<Tensor> {
-    let scaled = (t * beta)?;
-    let top = scaled.max_keepdim(dim)?.detach();
-    let lse = (scaled.broadcast_sub(&top)?.exp()?.sum_keepdim(dim)?.log()? + top)?;
+    let lse = crate::train::ops::logsumexp_keepdim(&(t * beta)?, dim)?;
     Ok((lse.sum_all()? / beta)?)
 }
 

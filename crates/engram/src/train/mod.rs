@@ -11,6 +11,8 @@ mod batches;
 pub mod checkpoint;
 #[cfg(feature = "autodiff")]
 pub mod implicit;
+#[cfg(feature = "autodiff")]
+pub mod ops;
 
 #[cfg(feature = "autodiff")]
 pub use adam::{Adam, AdamConfig};
