@@ -27,9 +27,10 @@
 //! training mean, and the nearest training image on the visible pixels).
 
 use candle_core::{Device, Tensor, Var};
-use ndarray::{s, Array2, Axis};
+use ndarray::{Array2, Axis};
 use serde::Serialize;
 
+use crate::energy_transformer::digits::{masked_mse, mean_fill, nearest_fill};
 use crate::error::{ensure_positive, Error, Result};
 use crate::numeric::Rng;
 use crate::pattern::Digits;
@@ -279,40 +280,23 @@ impl Problem {
     }
 }
 
-/// Held-out MSE of copying the unknown pixels from the nearest training image (on visible pixels).
-fn nearest_image_mse(data: &Data) -> f64 {
-    let half = Digits::DIM / 2;
-    let mut total = 0.0;
-    for q in data.test.outer_iter() {
-        let best = data
-            .train
-            .outer_iter()
-            .min_by(|a, b| {
-                let da: f32 = (0..half).map(|i| (a[i] - q[i]).powi(2)).sum();
-                let db: f32 = (0..half).map(|i| (b[i] - q[i]).powi(2)).sum();
-                da.total_cmp(&db)
-            })
-            .expect("training digits are not empty");
-        total += (half..Digits::DIM)
-            .map(|i| ((best[i] - q[i]) as f64).powi(2))
-            .sum::<f64>();
-    }
-    total / (data.test.nrows() * (Digits::DIM - half)) as f64
-}
-
-fn mean_fill_mse(data: &Data) -> f64 {
-    let half = Digits::DIM / 2;
-    let test = data.test.slice(s![.., half..]);
-    let total: f64 = test
-        .outer_iter()
-        .map(|row| {
-            row.iter()
-                .zip(&data.mean[half..])
-                .map(|(v, m)| ((v - m) as f64).powi(2))
-                .sum::<f64>()
-        })
-        .sum();
-    total / (test.len()) as f64
+/// Held-out MSE of the two baselines on the unknown (lower-half) pixels: filling them with the
+/// training mean, and copying them from the training image nearest on the visible pixels.
+fn baseline_mse(data: &Data) -> Result<(f64, f64)> {
+    let observed = observed_mask();
+    let hidden = Array2::from_shape_fn(data.test.dim(), |(_, j)| observed[j] == 0.0);
+    let (train, test) = (data.train.view(), data.test.view());
+    let mean = masked_mse(
+        mean_fill(train, test, hidden.view())?.view(),
+        test,
+        hidden.view(),
+    )?;
+    let nearest = masked_mse(
+        nearest_fill(train, test, hidden.view())?.view(),
+        test,
+        hidden.view(),
+    )?;
+    Ok((mean, nearest))
 }
 
 /// The initial memory: `K` training digits chosen by the seed.
@@ -418,6 +402,7 @@ pub fn run(
     let test = Problem::new(&data.test, &data.mean, config.beta, config.dt)?;
     let init = initial_memory(&data, config)?;
     let untrained_mse = test.evaluate(&init, &config.solve)?;
+    let (mean_fill_mse, nearest_image_mse) = baseline_mse(&data)?;
     let mut modes = Vec::new();
     for (name, mode) in [
         (
@@ -441,8 +426,8 @@ pub fn run(
     Ok(ImplicitReport {
         train: data.train.nrows(),
         test: data.test.nrows(),
-        mean_fill_mse: mean_fill_mse(&data),
-        nearest_image_mse: nearest_image_mse(&data),
+        mean_fill_mse,
+        nearest_image_mse,
         untrained_mse,
         modes,
     })
