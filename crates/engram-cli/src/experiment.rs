@@ -8,6 +8,7 @@ use engram::model::DamSeparation;
 use crate::cli::{ExperimentCommand, Krotov2016Args};
 use crate::error::{fail, CliResult};
 
+pub(crate) mod clam;
 mod implicit;
 mod memory;
 
@@ -25,6 +26,7 @@ pub fn run(which: &ExperimentCommand) -> CliResult<()> {
         }
         ExperimentCommand::Hierarchical(args) => crate::hierarchical::run(args),
         ExperimentCommand::Implicit(args) => implicit::run(args),
+        ExperimentCommand::Clam(args) => clam::run(args),
     }
 }
 

@@ -17,6 +17,16 @@ fn random_matrix(rows: usize, cols: usize, scale: f64, rng: &mut Rng) -> Array2<
     Array2::from_shape_fn((rows, cols), |_| scale * rng.normal())
 }
 
+/// A small masked-completion problem: prototypes (3, 4), 6 points, a random half hidden.
+fn problem(seed: u64) -> [Array2<f64>; 4] {
+    let mut rng = Rng::new(seed);
+    let prototypes = random_matrix(3, 4, 1.0, &mut rng);
+    let target = random_matrix(6, 4, 1.0, &mut rng);
+    let hidden = Array2::from_shape_fn((6, 4), |_| f64::from(u8::from(rng.uniform() < 0.5)));
+    let start = &target * &hidden.mapv(|h| 1.0 - h);
+    [prototypes, target, start, hidden]
+}
+
 /// Three tight blobs of 20 points around (0,0), (10,0) and (0,10); the blob of each point.
 fn blobs(seed: u64) -> (Array2<f64>, Vec<usize>) {
     let centres = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]];
@@ -243,11 +253,12 @@ fn dynamics_end_at_the_nearest_prototype_of_well_separated_points() {
 }
 
 #[cfg(feature = "autodiff")]
-mod clam {
+mod clam_autodiff {
     use super::*;
     use candle_core::{Device, Tensor, Var};
     use engram::cluster::{
-        masked_completion_loss, masked_completion_loss_value, settle_tensor, Clam, PrototypeInit,
+        completion_loss_gradient, masked_completion_loss, masked_completion_loss_value,
+        settle_tensor,
     };
 
     fn tensor(a: &Array2<f64>) -> Tensor {
@@ -258,16 +269,6 @@ mod clam {
         let rows = t.to_vec2::<f64>().unwrap();
         let (r, c) = (rows.len(), rows[0].len());
         Array2::from_shape_vec((r, c), rows.into_iter().flatten().collect()).unwrap()
-    }
-
-    /// A small masked-completion problem: prototypes (3, 4), 6 points, a random half hidden.
-    fn problem(seed: u64) -> [Array2<f64>; 4] {
-        let mut rng = Rng::new(seed);
-        let prototypes = random_matrix(3, 4, 1.0, &mut rng);
-        let target = random_matrix(6, 4, 1.0, &mut rng);
-        let hidden = Array2::from_shape_fn((6, 4), |_| f64::from(u8::from(rng.uniform() < 0.5)));
-        let start = &target * &hidden.mapv(|h| 1.0 - h);
-        [prototypes, target, start, hidden]
     }
 
     #[test]
@@ -338,6 +339,118 @@ mod clam {
     }
 
     #[test]
+    fn hand_written_gradient_equals_candle_autodiff() {
+        for (seed, beta, alpha, steps) in [(4, 1.1, 0.1, 10), (5, 2.4, 0.7, 6), (6, 0.5, 1.0, 1)] {
+            let [prototypes, target, start, hidden] = problem(seed);
+            let var = Var::from_tensor(&tensor(&prototypes)).unwrap();
+            let loss = masked_completion_loss(
+                var.as_tensor(),
+                &tensor(&target),
+                &tensor(&start),
+                &tensor(&hidden),
+                beta,
+                alpha,
+                steps,
+            )
+            .unwrap();
+            let autodiff = to_array(loss.backward().unwrap().get(var.as_tensor()).unwrap());
+            let (value, grad) = completion_loss_gradient(
+                prototypes.view(),
+                target.view(),
+                start.view(),
+                hidden.view(),
+                beta,
+                alpha,
+                steps,
+            )
+            .unwrap();
+            assert!((value - loss.to_scalar::<f64>().unwrap()).abs() < 1e-14);
+            let gap = (&grad - &autodiff)
+                .iter()
+                .fold(0.0f64, |m, d| m.max(d.abs()));
+            assert!(gap < 1e-12, "seed {seed}: max gap {gap}");
+        }
+    }
+}
+
+mod clam {
+    use super::*;
+    use engram::cluster::{
+        clustering_silhouette, completion_loss_gradient, Clam, ClamGrid, MaskValue, Plateau,
+        PrototypeInit,
+    };
+
+    #[test]
+    fn hand_written_gradient_matches_finite_differences() {
+        for (seed, beta, alpha, steps) in [(1, 1.0, 0.1, 10), (2, 3.0, 0.5, 5), (3, 0.3, 1.0, 3)] {
+            let [prototypes, target, start, hidden] = problem(seed);
+            let value = |p: &Array2<f64>| {
+                completion_loss_gradient(
+                    p.view(),
+                    target.view(),
+                    start.view(),
+                    hidden.view(),
+                    beta,
+                    alpha,
+                    steps,
+                )
+                .unwrap()
+            };
+            let (_, grad) = value(&prototypes);
+            let scale = grad.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+            assert!(scale > 1e-5, "a gradient worth checking");
+            let eps = 1e-6;
+            for idx in 0..prototypes.len() {
+                let (r, c) = (idx / prototypes.ncols(), idx % prototypes.ncols());
+                let mut up = prototypes.clone();
+                up[[r, c]] += eps;
+                let mut down = prototypes.clone();
+                down[[r, c]] -= eps;
+                let numeric = (value(&up).0 - value(&down).0) / (2.0 * eps);
+                assert!(
+                    (numeric - grad[[r, c]]).abs() < 1e-6 * scale.max(1e-3),
+                    "seed {seed} [{r},{c}]: hand-written {} vs finite differences {numeric}",
+                    grad[[r, c]]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gradient_refuses_bad_input() {
+        let [prototypes, target, start, hidden] = problem(1);
+        let call = |p: &Array2<f64>, t: &Array2<f64>, beta: f64| {
+            completion_loss_gradient(
+                p.view(),
+                t.view(),
+                start.view(),
+                hidden.view(),
+                beta,
+                0.1,
+                3,
+            )
+        };
+        assert!(matches!(
+            call(
+                &prototypes,
+                &target.slice(ndarray::s![.., ..3]).to_owned(),
+                1.0
+            ),
+            Err(Error::Shape { .. })
+        ));
+        let mut nan = prototypes.clone();
+        nan[[0, 0]] = f64::NAN;
+        assert!(matches!(
+            call(&nan, &target, 1.0),
+            Err(Error::NonFinite { .. })
+        ));
+        assert!(matches!(
+            call(&prototypes, &target, 0.0),
+            Err(Error::Parameter { .. })
+        ));
+    }
+
+    #[test]
     fn short_training_on_iris_lowers_the_completion_loss() {
         let (x, truth) = standardized(Dataset::Iris);
         let clam = Clam {
@@ -353,8 +466,9 @@ mod clam {
         let hidden = Array2::from_shape_fn(x.dim(), |_| f64::from(u8::from(rng.uniform() < 0.25)));
         let start = &x * &hidden.mapv(|h| 1.0 - h); // masked coordinates at the column mean, 0
         let loss = |p: ndarray::ArrayView2<f64>| {
-            masked_completion_loss_value(p, x.view(), start.view(), hidden.view(), 1.0, 0.1, 10)
+            completion_loss_gradient(p, x.view(), start.view(), hidden.view(), 1.1, 0.1, 10)
                 .unwrap()
+                .0
         };
         let before = loss(clam.initial_prototypes(x.view()).unwrap().view());
         let after = loss(fit.memory.prototypes());
@@ -400,6 +514,13 @@ mod clam {
                 ..Clam::new(3)
             },
             Clam {
+                plateau: Some(Plateau {
+                    factor: 1.5,
+                    ..Plateau::default()
+                }),
+                ..Clam::new(3)
+            },
+            Clam {
                 init: PrototypeInit::Gaussian {
                     mean: 0.1,
                     std: f64::NAN,
@@ -418,5 +539,99 @@ mod clam {
             Clam::new(1).fit(nan.view()),
             Err(Error::NonFinite { .. })
         ));
+    }
+
+    #[test]
+    fn grid_keeps_the_configuration_with_the_best_silhouette() {
+        let (x, _) = standardized(Dataset::Iris);
+        let grid = ClamGrid {
+            base: Clam {
+                epochs: 3,
+                ..Clam::new(3)
+            },
+            betas: vec![1.1, 2.4],
+            learning_rates: vec![0.01, 0.1],
+            mask_values: vec![MaskValue::Mean, MaskValue::Min],
+            min_cluster_share: None,
+        };
+        let fit = grid.fit(x.view()).unwrap();
+        assert_eq!(fit.runs.len(), 8);
+        let best = fit
+            .runs
+            .iter()
+            .map(|r| r.silhouette.unwrap())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(fit.silhouette, best);
+        assert_eq!(
+            fit.silhouette,
+            clustering_silhouette(x.view(), &fit.best.labels).unwrap()
+        );
+        // Each run is the plain fit of its configuration (same seed, same labels).
+        let winner = fit.config.fit(x.view()).unwrap();
+        assert_eq!(winner.labels, fit.best.labels);
+        assert!(fit.median_silhouette() <= fit.silhouette);
+        // Requiring 3 clusters of at least 0.3 x 50 = 15 points: the best run that has them.
+        let strict = ClamGrid {
+            min_cluster_share: Some(0.3),
+            ..grid.clone()
+        }
+        .fit(x.view())
+        .unwrap();
+        let admitted = || {
+            fit.runs
+                .iter()
+                .filter(|r| r.clusters == 3 && r.smallest_cluster >= 15)
+        };
+        assert!(admitted().count() > 0);
+        let best_admitted = admitted()
+            .map(|r| r.silhouette.unwrap())
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(strict.silhouette, best_admitted);
+        let bad_share = ClamGrid {
+            min_cluster_share: Some(1.5),
+            ..grid.clone()
+        };
+        assert!(matches!(
+            bad_share.fit(x.view()),
+            Err(Error::Parameter { .. })
+        ));
+        let empty = ClamGrid {
+            betas: vec![],
+            ..grid.clone()
+        };
+        assert!(matches!(empty.fit(x.view()), Err(Error::Parameter { .. })));
+        let bad = ClamGrid {
+            betas: vec![1.0, -1.0],
+            ..grid
+        };
+        assert!(matches!(bad.fit(x.view()), Err(Error::Parameter { .. })));
+    }
+
+    #[test]
+    fn one_cluster_scores_minus_one() {
+        let (x, _) = standardized(Dataset::Iris);
+        assert_eq!(clustering_silhouette(x.view(), &[0; 150]).unwrap(), -1.0);
+    }
+
+    #[test]
+    fn plateau_schedule_lowers_the_learning_rate_and_can_stop_training() {
+        let (x, _) = standardized(Dataset::Iris);
+        let clam = Clam {
+            epochs: 60,
+            learning_rate: 0.1,
+            plateau: Some(Plateau {
+                window: 2,
+                patience: 1,
+                min_improvement: 1e9, // never enough progress: drop every epoch
+                factor: 0.5,
+                min_learning_rate: 0.1 * 0.5f64.powi(5),
+            }),
+            ..Clam::new(3)
+        };
+        let fit = clam.fit(x.view()).unwrap();
+        // The window fills at epoch 2 (compared with +inf: progress); epochs 3..=8 each halve
+        // the rate, and after epoch 8 it is below 0.1/32, so training stops there.
+        assert_eq!(fit.epoch_losses.len(), 8);
+        assert!((fit.final_learning_rate - 0.1 * 0.5f64.powi(6)).abs() < 1e-15);
     }
 }

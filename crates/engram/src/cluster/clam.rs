@@ -1,20 +1,22 @@
 //! ClAM training: prototypes learned end to end through the unrolled memory dynamics with a
 //! self-supervised masked-completion loss (Saha, Krotov, Zaki & Ram, ICML 2023).
 //!
-//! For a minibatch of points x, a random subset of each point's coordinates (the mask m, a
-//! fraction `mask_fraction` of them) is replaced by the column mean; the dynamics of
-//! [`PrototypeMemory`] then run for `steps` steps moving only the masked coordinates:
+//! For a minibatch of points x, a random subset of each point's coordinates (the mask h, a
+//! fraction `mask_fraction` of them) is replaced by a column statistic (mean, max or min); the
+//! dynamics of [`PrototypeMemory`] then run for `steps` steps moving only the masked coordinates:
 //!
 //! ```text
-//! x^0     = (1 - m) * x + m * mean
-//! x^{t+1} = x^t + alpha m * sum_mu softmax_mu(-beta/2 |x^t - rho_mu|^2) (rho_mu - x^t)
-//! L(rho)  = (1/B) sum_i sum_j m_ij (x^T_ij - x_ij)^2
+//! x^0     = (1 - h) * x + h * mask_value
+//! x^{t+1} = x^t + alpha h * sum_mu softmax_mu(-beta/2 |x^t - rho_mu|^2) (rho_mu - x^t)
+//! L(rho)  = 1/(B d) sum_i sum_j h_ij (x^T_ij - x_ij)^2
 //! ```
 //!
-//! and Adam follows the gradient of L with respect to the prototypes, obtained by reverse-mode
-//! autodiff (candle) through all T steps. After training, every point runs T free steps and takes
-//! the nearest prototype (the authors' assignment). The prototypes of the epoch with the lowest
-//! mean loss are kept, as the authors' code does.
+//! and Adam follows the exact gradient of L with respect to the prototypes (the hand-written
+//! reverse pass of [`crate::cluster::completion_loss_gradient`], checked against finite
+//! differences and candle's autodiff), with the authors' learning-rate schedule ([`Plateau`]).
+//! The prototypes of the epoch with the lowest loss are kept; then every point runs T free steps
+//! and takes the nearest prototype (the authors' assignment). [`ClamGrid`] runs the paper's
+//! 36-configuration protocol and keeps the configuration with the best silhouette.
 //!
 //! ```
 //! use engram::cluster::{Clam, Dataset, standardize};
@@ -27,15 +29,15 @@
 //! assert_eq!(fit.epoch_losses.len(), 3);
 //! ```
 
-use candle_core::{DType, Device, Tensor, Var};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::cluster::datasets::check_data;
+use crate::cluster::gradient::Unroll;
 use crate::cluster::kmeans::kmeans_plus_plus;
 use crate::cluster::memory::{check_step_size, PrototypeMemory};
 use crate::error::{ensure_positive, Error, Result};
 use crate::numeric::Rng;
-use crate::train::{Adam, AdamConfig, Minibatches};
+use crate::train::Minibatches;
 
 /// How the prototypes start.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,7 +54,97 @@ pub enum PrototypeInit {
     },
 }
 
-/// ClAM's hyperparameters; [`Clam::new`] gives engram's defaults (see `docs/clam.md`).
+/// The value a hidden coordinate starts from: a statistic of its column over the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MaskValue {
+    /// The column mean (0 for standardised data).
+    Mean,
+    /// The column maximum.
+    Max,
+    /// The column minimum.
+    Min,
+}
+
+impl MaskValue {
+    /// The three statistics of the paper's grid.
+    pub const ALL: [MaskValue; 3] = [MaskValue::Mean, MaskValue::Max, MaskValue::Min];
+
+    /// `mean`, `max` or `min`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MaskValue::Mean => "mean",
+            MaskValue::Max => "max",
+            MaskValue::Min => "min",
+        }
+    }
+
+    /// The statistic of every column of `data` (shape (n, d), n >= 1).
+    fn of_columns(self, data: ArrayView2<f64>) -> Array1<f64> {
+        match self {
+            MaskValue::Mean => data.mean_axis(Axis(0)).expect("rows checked"),
+            MaskValue::Max => data.fold_axis(Axis(0), f64::NEG_INFINITY, |m, &v| m.max(v)),
+            MaskValue::Min => data.fold_axis(Axis(0), f64::INFINITY, |m, &v| m.min(v)),
+        }
+    }
+}
+
+/// The authors' learning-rate schedule: from epoch `window` on, the mean loss of the last
+/// `window` epochs is compared with the previous epoch's such mean; after `patience` epochs in
+/// a row that improved it by less than `min_improvement`, the learning rate is multiplied by
+/// `factor`. Training stops once the learning rate falls below `min_learning_rate`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plateau {
+    /// Epochs in the moving mean of the loss.
+    pub window: usize,
+    /// Epochs without enough improvement before the learning rate drops.
+    pub patience: usize,
+    /// Improvement of the moving mean that counts as progress.
+    pub min_improvement: f64,
+    /// Multiplier of the learning rate on a plateau, in (0, 1).
+    pub factor: f64,
+    /// Training stops below this learning rate.
+    pub min_learning_rate: f64,
+}
+
+impl Default for Plateau {
+    /// The authors' settings: window 10, patience 5, improvement 0.001, factor 0.8, stop below
+    /// 1e-6.
+    fn default() -> Self {
+        Plateau {
+            window: 10,
+            patience: 5,
+            min_improvement: 1e-3,
+            factor: 0.8,
+            min_learning_rate: 1e-6,
+        }
+    }
+}
+
+impl Plateau {
+    fn validate(&self) -> Result<()> {
+        if self.window == 0 || self.patience == 0 {
+            return Err(Error::param(
+                "plateau",
+                "window and patience must be at least 1",
+            ));
+        }
+        if !(self.factor > 0.0 && self.factor < 1.0) {
+            return Err(Error::param(
+                "plateau.factor",
+                format!("must be in (0, 1), got {}", self.factor),
+            ));
+        }
+        if !(self.min_improvement.is_finite() && self.min_learning_rate >= 0.0) {
+            return Err(Error::param(
+                "plateau",
+                "min_improvement must be finite and min_learning_rate >= 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// ClAM's hyperparameters; [`Clam::new`] gives the authors' settings (see `docs/clam.md`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Clam {
     /// Number of prototypes (clusters).
@@ -65,11 +157,18 @@ pub struct Clam {
     pub steps: usize,
     /// Fraction of each point's coordinates masked in training (at least one is masked).
     pub mask_fraction: f64,
-    /// Adam's step size.
+    /// What the masked coordinates start from.
+    pub mask_value: MaskValue,
+    /// Every this many epochs (1-based epoch divisible by it) all points of a minibatch share
+    /// one mask, as in the authors' code; 0 never.
+    pub shared_mask_every: usize,
+    /// Adam's initial step size.
     pub learning_rate: f64,
+    /// The learning-rate schedule; `None` keeps it constant.
+    pub plateau: Option<Plateau>,
     /// Points per minibatch.
     pub batch: usize,
-    /// Passes over the data.
+    /// Most passes over the data.
     pub epochs: usize,
     /// How the prototypes start.
     pub init: PrototypeInit,
@@ -84,26 +183,38 @@ pub struct ClamFit {
     pub memory: PrototypeMemory,
     /// The cluster of each training point (the prototype nearest to where it settled).
     pub labels: Vec<usize>,
-    /// Mean minibatch loss of every epoch.
+    /// Loss of every epoch run: the sum over its minibatches of their mean loss (the authors'
+    /// bookkeeping, which their schedule's threshold refers to).
     pub epoch_losses: Vec<f64>,
-    /// The epoch (0-based) whose prototypes were kept: the lowest mean loss.
+    /// The epoch (0-based) whose prototypes were kept: the lowest loss.
     pub best_epoch: usize,
+    /// The learning rate at the end of training (lower than the initial one after plateaus).
+    pub final_learning_rate: f64,
 }
 
 impl Clam {
-    /// `k` prototypes, beta = 1, alpha = 0.1, T = 10 steps, 20% of coordinates masked,
-    /// Adam at 0.01, batches of 8, 30 epochs, k-means++ initialisation, seed 0.
+    /// `k` prototypes with the authors' settings: beta = 1.1 (the smallest of their grid),
+    /// alpha = 0.1, T = 10 steps, 20% of coordinates masked at the column mean (one shared
+    /// mask every third epoch), Adam at 0.01 with the [`Plateau`] schedule, batches of 8,
+    /// 200 epochs, prototypes drawn from normal(0.1, 0.1) (the authors' `init = 'gaussian'`),
+    /// seed 0.
     pub fn new(k: usize) -> Self {
         Clam {
             k,
-            beta: 1.0,
+            beta: 1.1,
             step_size: 0.1,
             steps: 10,
             mask_fraction: 0.2,
+            mask_value: MaskValue::Mean,
+            shared_mask_every: 3,
             learning_rate: 0.01,
+            plateau: Some(Plateau::default()),
             batch: 8,
-            epochs: 30,
-            init: PrototypeInit::KMeansPlusPlus,
+            epochs: 200,
+            init: PrototypeInit::Gaussian {
+                mean: 0.1,
+                std: 0.1,
+            },
             seed: 0,
         }
     }
@@ -141,6 +252,9 @@ impl Clam {
                 ));
             }
         }
+        if let Some(plateau) = &self.plateau {
+            plateau.validate()?;
+        }
         Ok(())
     }
 
@@ -164,85 +278,83 @@ impl Clam {
     ///
     /// Errors: [`Error::Parameter`] for a bad setting (k = 0 or k > n, beta <= 0, alpha outside
     /// (0, 1], ...), [`Error::Empty`] / [`Error::NonFinite`] for bad data, [`Error::NonFinite`]
-    /// if a gradient overflows, [`Error::Backend`] if candle fails.
+    /// if the loss or a gradient overflows.
     pub fn fit(&self, data: ArrayView2<f64>) -> Result<ClamFit> {
         let init = self.initial_prototypes(data)?;
         let (n, d) = data.dim();
-        let device = Device::Cpu;
-        let mean = data.mean_axis(Axis(0)).expect("rows checked");
-        let points = Tensor::from_slice(
-            data.as_standard_layout()
-                .as_slice()
-                .expect("standard layout"),
-            (n, d),
-            &device,
-        )?;
-        let prototypes = Var::from_tensor(&Tensor::from_slice(
-            init.as_standard_layout()
-                .as_slice()
-                .expect("standard layout"),
-            (self.k, d),
-            &device,
-        )?)?;
-        let config = AdamConfig {
-            learning_rate: self.learning_rate,
-            ..AdamConfig::default()
-        };
-        let mut adam = Adam::new(vec![prototypes.clone()], config)?;
+        let data = data.as_standard_layout();
+        let points = data.as_slice().expect("standard layout");
+        let fill = self.mask_value.of_columns(data.view());
         let hidden_per_point = ((self.mask_fraction * d as f64).round() as usize).clamp(1, d);
+        let mut prototypes = init.into_raw_vec_and_offset().0;
+        let mut adam = AdamMoments::new(prototypes.len());
+        let mut unroll = Unroll::new(self.k, d, self.steps);
+        let mut grad = vec![0.0; prototypes.len()];
+        let (mut start, mut hidden) = (vec![0.0; d], vec![0.0; d]);
+        let mut learning_rate = self.learning_rate;
+        let mut schedule = self.plateau.map(PlateauState::new);
         let mut epoch_losses = Vec::with_capacity(self.epochs);
-        let mut best = (f64::INFINITY, 0usize, init);
+        let mut best = (f64::INFINITY, 0usize, prototypes.clone());
         for epoch in 0..self.epochs {
             let mut rng = Rng::stream(self.seed ^ MASK_SEED, epoch as u64);
-            let (mut total, mut batches) = (0.0, 0usize);
+            let shared = self.shared_mask_every > 0 && (epoch + 1) % self.shared_mask_every == 0;
+            let mut total = 0.0;
             for rows in Minibatches::new(n, self.batch, self.seed, epoch as u64)? {
-                let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
-                let index = Tensor::from_vec(index, rows.len(), &device)?;
-                let batch = points.index_select(&index, 0)?;
-                let mut hidden = vec![0f64; rows.len() * d];
-                let mut start = vec![0f64; rows.len() * d];
-                for (i, &r) in rows.iter().enumerate() {
-                    for j in 0..d {
-                        start[i * d + j] = data[[r, j]];
+                grad.fill(0.0);
+                let scale = 1.0 / (rows.len() * d) as f64;
+                let batch_mask = shared.then(|| rng.choose(d, hidden_per_point));
+                for &r in &rows {
+                    let chosen = match &batch_mask {
+                        Some(mask) => mask.clone(),
+                        None => rng.choose(d, hidden_per_point),
+                    };
+                    let x = &points[r * d..(r + 1) * d];
+                    start.copy_from_slice(x);
+                    hidden.fill(0.0);
+                    for &j in &chosen {
+                        hidden[j] = 1.0;
+                        start[j] = fill[j];
                     }
-                    for j in rng.choose(d, hidden_per_point) {
-                        hidden[i * d + j] = 1.0;
-                        start[i * d + j] = mean[j];
-                    }
+                    total += unroll.row(
+                        &prototypes,
+                        x,
+                        &start,
+                        &hidden,
+                        self.beta,
+                        self.step_size,
+                        scale,
+                        &mut grad,
+                    );
                 }
-                let hidden = Tensor::from_vec(hidden, (rows.len(), d), &device)?;
-                let start = Tensor::from_vec(start, (rows.len(), d), &device)?;
-                let loss = masked_completion_loss(
-                    prototypes.as_tensor(),
-                    &batch,
-                    &start,
-                    &hidden,
-                    self.beta,
-                    self.step_size,
-                    self.steps,
-                )?;
-                total += loss.to_scalar::<f64>()?;
-                batches += 1;
-                adam.step(&loss.backward()?)?;
+                if let Some(index) = grad.iter().position(|g| !g.is_finite()) {
+                    return Err(Error::NonFinite {
+                        what: format!("ClAM gradient at epoch {}", epoch + 1),
+                        index,
+                    });
+                }
+                adam.step(&mut prototypes, &grad, learning_rate);
             }
-            let mean_loss = total / batches as f64;
-            epoch_losses.push(mean_loss);
-            if mean_loss < best.0 {
-                let current = prototypes.as_tensor().to_vec2::<f64>()?;
-                let flat: Vec<f64> = current.into_iter().flatten().collect();
-                let array = Array2::from_shape_vec((self.k, d), flat)
-                    .map_err(|e| Error::Backend(e.to_string()))?;
-                best = (mean_loss, epoch, array);
+            epoch_losses.push(total);
+            if total < best.0 {
+                best = (total, epoch, prototypes.clone());
+            }
+            if let Some(state) = &mut schedule {
+                learning_rate = state.update(total, learning_rate);
+                if learning_rate < state.settings.min_learning_rate {
+                    break;
+                }
             }
         }
         let (_, best_epoch, prototypes) = best;
+        let prototypes = Array2::from_shape_vec((self.k, d), prototypes).expect("k x d values");
         let memory = PrototypeMemory::new(prototypes, self.beta, self.step_size)?;
-        let labels = memory.assign(data, self.steps)?;
+        let labels = memory.assign(data.view(), self.steps)?;
         Ok(ClamFit {
             memory,
             labels,
             epoch_losses,
             best_epoch,
+            final_learning_rate: learning_rate,
         })
     }
 }
@@ -252,90 +364,119 @@ const INIT_STREAM: u64 = 0xC1A4;
 /// Mixed into the seed of the per-epoch masks.
 const MASK_SEED: u64 = 0x6D61_736B;
 
-/// One unrolled run of the dynamics on candle tensors: `steps` steps from `start` (B, d), moving
-/// only where `free` (B, d) is 1. The softmax subtracts a detached row maximum, so large beta does
-/// not overflow and the gradient is exact.
-pub fn settle_tensor(
-    prototypes: &Tensor,
-    start: &Tensor,
-    free: &Tensor,
-    beta: f64,
-    step_size: f64,
-    steps: usize,
-) -> candle_core::Result<Tensor> {
-    let rho_t = prototypes.t()?.contiguous()?;
-    let rho_sq = prototypes.sqr()?.sum_keepdim(1)?.t()?; // (1, k)
-    let mut x = start.clone();
-    for _ in 0..steps {
-        let x_sq = x.sqr()?.sum_keepdim(1)?; // (B, 1)
-        let cross = x.matmul(&rho_t)?; // (B, k)
-        let dist = x_sq.broadcast_add(&rho_sq)?.sub(&(cross * 2.0)?)?;
-        let logits = (dist * (-0.5 * beta))?;
-        let p = crate::train::ops::softmax(&logits, 1)?;
-        let pull = p.matmul(prototypes)?.sub(&x)?;
-        x = (x + (pull * step_size)?.mul(free)?)?;
-    }
-    Ok(x)
+/// Adam's moment estimates for a flat parameter vector (Kingma & Ba; TensorFlow's defaults
+/// beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, as in the authors' Keras optimiser).
+#[derive(Debug, Clone)]
+struct AdamMoments {
+    first: Vec<f64>,
+    second: Vec<f64>,
+    steps: i32,
 }
 
-/// The masked-completion loss (1/B) sum_ij hidden_ij (x^T_ij - target_ij)^2, where x^T is
-/// [`settle_tensor`] from `start` moving only the hidden coordinates. All tensors share one
-/// dtype (f64 for gradient checks); `prototypes` is (k, d), the others (B, d).
-pub fn masked_completion_loss(
-    prototypes: &Tensor,
-    target: &Tensor,
-    start: &Tensor,
-    hidden: &Tensor,
-    beta: f64,
-    step_size: f64,
-    steps: usize,
-) -> candle_core::Result<Tensor> {
-    let settled = settle_tensor(prototypes, start, hidden, beta, step_size, steps)?;
-    let rows = target.dim(0)? as f64;
-    let error = settled.sub(target)?.mul(hidden)?;
-    error.sqr()?.sum_all()? / rows
+impl AdamMoments {
+    const BETA1: f64 = 0.9;
+    const BETA2: f64 = 0.999;
+    const EPSILON: f64 = 1e-7;
+
+    fn new(len: usize) -> Self {
+        AdamMoments {
+            first: vec![0.0; len],
+            second: vec![0.0; len],
+            steps: 0,
+        }
+    }
+
+    fn step(&mut self, params: &mut [f64], grad: &[f64], learning_rate: f64) {
+        self.steps += 1;
+        let c1 = 1.0 - Self::BETA1.powi(self.steps);
+        let c2 = 1.0 - Self::BETA2.powi(self.steps);
+        for ((p, g), (m, v)) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(self.first.iter_mut().zip(self.second.iter_mut()))
+        {
+            *m = Self::BETA1 * *m + (1.0 - Self::BETA1) * g;
+            *v = Self::BETA2 * *v + (1.0 - Self::BETA2) * g * g;
+            *p -= learning_rate * (*m / c1) / ((*v / c2).sqrt() + Self::EPSILON);
+        }
+    }
 }
 
-/// The loss as a plain number for f64 arrays (prototypes (k, d); the others (B, d)): a helper
-/// for gradient checks and for measuring a model on held-out masks.
-pub fn masked_completion_loss_value(
-    prototypes: ArrayView2<f64>,
-    target: ArrayView2<f64>,
-    start: ArrayView2<f64>,
-    hidden: ArrayView2<f64>,
-    beta: f64,
-    step_size: f64,
-    steps: usize,
-) -> Result<f64> {
-    let t = |a: ArrayView2<f64>| -> Result<Tensor> {
-        Ok(Tensor::from_slice(
-            a.as_standard_layout().as_slice().expect("standard layout"),
-            a.dim(),
-            &Device::Cpu,
-        )?)
-    };
-    if target.dim() != start.dim() || target.dim() != hidden.dim() {
-        return Err(Error::shape(
-            "start and hidden",
-            format!("{:?}", target.dim()),
-            format!("{:?} and {:?}", start.dim(), hidden.dim()),
-        ));
+/// The running state of a [`Plateau`] schedule.
+#[derive(Debug, Clone)]
+struct PlateauState {
+    settings: Plateau,
+    recent: std::collections::VecDeque<f64>,
+    previous_mean: f64,
+    stalled: usize,
+}
+
+impl PlateauState {
+    fn new(settings: Plateau) -> Self {
+        PlateauState {
+            settings,
+            recent: std::collections::VecDeque::with_capacity(settings.window),
+            previous_mean: f64::INFINITY,
+            stalled: 0,
+        }
     }
-    if prototypes.ncols() != target.ncols() {
-        return Err(Error::shape(
-            "prototypes",
-            target.ncols(),
-            prototypes.ncols(),
-        ));
+
+    /// Records an epoch's loss and returns the learning rate for the next epoch.
+    fn update(&mut self, loss: f64, learning_rate: f64) -> f64 {
+        self.recent.push_back(loss);
+        if self.recent.len() > self.settings.window {
+            self.recent.pop_front();
+        }
+        if self.recent.len() < self.settings.window {
+            return learning_rate;
+        }
+        let mean = self.recent.iter().sum::<f64>() / self.settings.window as f64;
+        let mut rate = learning_rate;
+        if self.previous_mean - mean < self.settings.min_improvement {
+            self.stalled += 1;
+            if self.stalled == self.settings.patience {
+                rate *= self.settings.factor;
+                self.stalled = 0;
+            }
+        } else {
+            self.stalled = 0;
+        }
+        self.previous_mean = mean;
+        rate
     }
-    let loss = masked_completion_loss(
-        &t(prototypes)?,
-        &t(target)?,
-        &t(start)?,
-        &t(hidden)?,
-        beta,
-        step_size,
-        steps,
-    )?;
-    Ok(loss.to_dtype(DType::F64)?.to_scalar::<f64>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plateau_lowers_the_rate_after_patience_flat_epochs() {
+        let settings = Plateau::default();
+        let mut state = PlateauState::new(settings);
+        let mut rate = 0.1;
+        // Ten epochs fill the window; the 10th compares against +inf (progress).
+        for _ in 0..10 {
+            rate = state.update(1.0, rate);
+        }
+        assert_eq!(rate, 0.1);
+        for _ in 0..4 {
+            rate = state.update(1.0, rate);
+        }
+        assert_eq!(rate, 0.1);
+        rate = state.update(1.0, rate);
+        assert!((rate - 0.08).abs() < 1e-15);
+        // A real improvement resets the count.
+        rate = state.update(0.0, rate);
+        assert!((rate - 0.08).abs() < 1e-15);
+        assert_eq!(state.stalled, 0);
+    }
+
+    #[test]
+    fn adam_moves_against_the_gradient_by_about_the_learning_rate() {
+        let mut adam = AdamMoments::new(2);
+        let mut p = vec![1.0, -1.0];
+        adam.step(&mut p, &[3.0, -0.5], 0.01);
+        assert!((p[0] - 0.99).abs() < 1e-9 && (p[1] + 0.99).abs() < 1e-9);
+    }
 }
