@@ -30,11 +30,13 @@ Features are standardised first (zero mean and unit variance per column, the aut
 StandardScaler); both methods and the silhouette work on the standardised features. A ClAM run
 that ends with a single cluster gets silhouette -1 (the authors' convention).
 
-Data sets: iris, wine, breast-cancer, digits (embedded, with labels); --data reads an (n, d)
-.npy file of f32 or f64 values (no labels).
+Data sets (embedded, with labels): iris, wine, ecoli, breast-cancer, digits, ctg (ecoli and ctg
+are two of the ClAM paper's benchmarks); --data reads an (n, d) .npy file of f32 or f64 values
+(no labels).
 
 Examples:
   engram cluster --dataset iris
+  engram cluster --dataset ecoli
   engram cluster --dataset wine --k 3 --seed 1 --json
   engram cluster --data points.npy --k 5 --epochs 50 --beta 2 --lr 0.01 --mask-value mean";
 
@@ -46,7 +48,7 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "FILE.npy", conflicts_with = "dataset")]
     pub data: Option<PathBuf>,
 
-    /// An embedded data set: iris, wine, breast-cancer or digits.
+    /// An embedded data set: iris, wine, ecoli, breast-cancer, digits or ctg.
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
 

@@ -2,7 +2,9 @@
 //!
 //! Iris, wine and breast cancer are scikit-learn's copies of the UCI data sets (the CSV files of
 //! `data/iris`, `data/wine` and `data/breast_cancer`, gzipped; see each folder's README for the
-//! source and license); the handwritten digits come from [`crate::pattern::Digits`].
+//! source and license); the handwritten digits come from [`crate::pattern::Digits`]. Ecoli and
+//! cardiotocography (CTG) are two of the ClAM paper's benchmark sets, converted from the copies in
+//! the authors' repository to the same CSV layout (`data/ecoli`, `data/ctg`).
 //!
 //! ```
 //! use engram::cluster::{standardize, Dataset};
@@ -26,6 +28,8 @@ static IRIS_CSV_GZ: &[u8] = include_bytes!("../../../../data/iris/iris.csv.gz");
 static WINE_CSV_GZ: &[u8] = include_bytes!("../../../../data/wine/wine_data.csv.gz");
 static BREAST_CANCER_CSV_GZ: &[u8] =
     include_bytes!("../../../../data/breast_cancer/breast_cancer.csv.gz");
+static ECOLI_CSV_GZ: &[u8] = include_bytes!("../../../../data/ecoli/ecoli.csv.gz");
+static CTG_CSV_GZ: &[u8] = include_bytes!("../../../../data/ctg/ctg.csv.gz");
 
 /// One of the embedded labelled data sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +42,11 @@ pub enum Dataset {
     BreastCancer,
     /// scikit-learn's 8x8 handwritten digits: 1797 images, 64 pixels, 10 digits.
     Digits,
+    /// UCI Ecoli (protein localisation sites): 336 proteins, 7 scores, 8 sites.
+    Ecoli,
+    /// UCI cardiotocography: 2126 fetal cardiotocograms, 21 features, 10 morphologic patterns
+    /// (the CLASS column; the ClAM paper's choice).
+    Ctg,
 }
 
 /// Features (rows are points) with their true class labels.
@@ -60,11 +69,13 @@ impl LabeledData {
 
 impl Dataset {
     /// Every embedded data set, smallest first.
-    pub const ALL: [Dataset; 4] = [
+    pub const ALL: [Dataset; 6] = [
         Dataset::Iris,
         Dataset::Wine,
+        Dataset::Ecoli,
         Dataset::BreastCancer,
         Dataset::Digits,
+        Dataset::Ctg,
     ];
 
     /// The name used on the command line.
@@ -74,10 +85,12 @@ impl Dataset {
             Dataset::Wine => "wine",
             Dataset::BreastCancer => "breast-cancer",
             Dataset::Digits => "digits",
+            Dataset::Ecoli => "ecoli",
+            Dataset::Ctg => "ctg",
         }
     }
 
-    /// The data set called `name` (`iris`, `wine`, `breast-cancer` or `digits`).
+    /// The data set called `name` (`iris`, `wine`, `ecoli`, `breast-cancer`, `digits` or `ctg`).
     pub fn from_name(name: &str) -> Result<Dataset> {
         Dataset::ALL
             .into_iter()
@@ -86,7 +99,8 @@ impl Dataset {
                 Error::param(
                     "dataset",
                     format!(
-                        "unknown data set {name:?}; expected iris, wine, breast-cancer or digits"
+                        "unknown data set {name:?}; expected iris, wine, ecoli, breast-cancer, \
+                         digits or ctg"
                     ),
                 )
             })
@@ -103,6 +117,8 @@ impl Dataset {
                 BREAST_CANCER_CSV_GZ,
                 "data/breast_cancer/breast_cancer.csv.gz",
             ),
+            Dataset::Ecoli => (ECOLI_CSV_GZ, "data/ecoli/ecoli.csv.gz"),
+            Dataset::Ctg => (CTG_CSV_GZ, "data/ctg/ctg.csv.gz"),
             Dataset::Digits => {
                 let digits = Digits::load()?;
                 return Ok(LabeledData {

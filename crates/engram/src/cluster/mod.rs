@@ -9,7 +9,7 @@
 //!   [`ClamGrid`]: the paper's 36-configuration selection by silhouette.
 //! * [`KMeans`]: Lloyd's algorithm from k-means++ seeds, best of several restarts.
 //! * [`silhouette`], [`normalized_mutual_info`], [`adjusted_rand_index`]: quality measures.
-//! * [`Dataset`]: iris, wine, breast cancer and digits, embedded; [`standardize`].
+//! * [`Dataset`]: iris, wine, ecoli, breast cancer, digits and CTG, embedded; [`standardize`].
 //!
 //! See `docs/clam.md` for the equations and the measured figures.
 
