@@ -30,9 +30,9 @@ Features are standardised first (zero mean and unit variance per column, the aut
 StandardScaler); both methods and the silhouette work on the standardised features. A ClAM run
 that ends with a single cluster gets silhouette -1 (the authors' convention).
 
-Data sets (embedded, with labels): iris, wine, ecoli, breast-cancer, digits, ctg (ecoli and ctg
-are two of the ClAM paper's benchmarks); --data reads an (n, d) .npy file of f32 or f64 values
-(no labels).
+Data sets (embedded, with labels): iris, wine, ecoli, breast-cancer, mice, digits, ctg (ecoli,
+mice and ctg are three of the ClAM paper's benchmarks); --data reads an (n, d) .npy file of f32 or
+f64 values (no labels).
 
 Examples:
   engram cluster --dataset iris
@@ -48,7 +48,7 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "FILE.npy", conflicts_with = "dataset")]
     pub data: Option<PathBuf>,
 
-    /// An embedded data set: iris, wine, ecoli, breast-cancer, digits or ctg.
+    /// An embedded data set: iris, wine, ecoli, breast-cancer, mice, digits or ctg.
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
 

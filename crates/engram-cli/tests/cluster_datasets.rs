@@ -1,5 +1,5 @@
 //! `engram cluster` on the ClAM paper's data sets embedded from the authors' repository (ecoli,
-//! ctg): the JSON scores with labels, the help text listing them, and an unknown name as one
+//! mice, ctg): the JSON scores with labels, the help text listing them, and an unknown name as one
 //! `error:` line with exit status 2.
 
 mod common;
@@ -19,9 +19,9 @@ fn assert_unit_scores(value: &serde_json::Value) {
 }
 
 #[test]
-fn ecoli_and_ctg_give_scores_in_range() {
+fn ecoli_mice_and_ctg_give_scores_in_range() {
     let scratch = Scratch::new("cluster-clam-datasets");
-    for name in ["ecoli", "ctg"] {
+    for name in ["ecoli", "mice", "ctg"] {
         let out = engram(
             &["cluster", "--dataset", name, "--epochs", "1", "--json"],
             &scratch.0,
@@ -36,7 +36,10 @@ fn help_lists_the_new_sets_and_unknown_names_fail() {
     let out = engram(&["cluster", "--help"], &scratch.0);
     assert_success(&out);
     let help = text(&out.stdout);
-    assert!(help.contains("ecoli") && help.contains("ctg"), "{help}");
-    let out = engram(&["cluster", "--dataset", "mice"], &scratch.0);
+    assert!(
+        help.contains("ecoli") && help.contains("ctg") && help.contains("mice"),
+        "{help}"
+    );
+    let out = engram(&["cluster", "--dataset", "zoo"], &scratch.0);
     assert_one_line_error(&out, "ecoli");
 }

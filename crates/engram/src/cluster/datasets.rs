@@ -2,9 +2,10 @@
 //!
 //! Iris, wine and breast cancer are scikit-learn's copies of the UCI data sets (the CSV files of
 //! `data/iris`, `data/wine` and `data/breast_cancer`, gzipped; see each folder's README for the
-//! source and license); the handwritten digits come from [`crate::pattern::Digits`]. Ecoli and
-//! cardiotocography (CTG) are two of the ClAM paper's benchmark sets, converted from the copies in
-//! the authors' repository to the same CSV layout (`data/ecoli`, `data/ctg`).
+//! source and license); the handwritten digits come from [`crate::pattern::Digits`]. Ecoli, mice
+//! protein expression and cardiotocography (CTG) are three of the ClAM paper's benchmark sets,
+//! converted from the copies in the authors' repository to the same CSV layout (`data/ecoli`,
+//! `data/mice`, `data/ctg`).
 //!
 //! ```
 //! use engram::cluster::{standardize, Dataset};
@@ -30,6 +31,7 @@ static BREAST_CANCER_CSV_GZ: &[u8] =
     include_bytes!("../../../../data/breast_cancer/breast_cancer.csv.gz");
 static ECOLI_CSV_GZ: &[u8] = include_bytes!("../../../../data/ecoli/ecoli.csv.gz");
 static CTG_CSV_GZ: &[u8] = include_bytes!("../../../../data/ctg/ctg.csv.gz");
+static MICE_CSV_GZ: &[u8] = include_bytes!("../../../../data/mice/mice.csv.gz");
 
 /// One of the embedded labelled data sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,10 @@ pub enum Dataset {
     /// UCI cardiotocography: 2126 fetal cardiotocograms, 21 features, 10 morphologic patterns
     /// (the CLASS column; the ClAM paper's choice).
     Ctg,
+    /// UCI mice protein expression: 1080 measurements (72 mice, 15 each) of 77 proteins in the
+    /// cortex, 8 classes (genotype x behaviour x treatment). Missing values are 0, as in the ClAM
+    /// authors' copy.
+    Mice,
 }
 
 /// Features (rows are points) with their true class labels.
@@ -69,11 +75,12 @@ impl LabeledData {
 
 impl Dataset {
     /// Every embedded data set, smallest first.
-    pub const ALL: [Dataset; 6] = [
+    pub const ALL: [Dataset; 7] = [
         Dataset::Iris,
         Dataset::Wine,
         Dataset::Ecoli,
         Dataset::BreastCancer,
+        Dataset::Mice,
         Dataset::Digits,
         Dataset::Ctg,
     ];
@@ -87,10 +94,12 @@ impl Dataset {
             Dataset::Digits => "digits",
             Dataset::Ecoli => "ecoli",
             Dataset::Ctg => "ctg",
+            Dataset::Mice => "mice",
         }
     }
 
-    /// The data set called `name` (`iris`, `wine`, `ecoli`, `breast-cancer`, `digits` or `ctg`).
+    /// The data set called `name` (`iris`, `wine`, `ecoli`, `breast-cancer`, `mice`, `digits` or
+    /// `ctg`).
     pub fn from_name(name: &str) -> Result<Dataset> {
         Dataset::ALL
             .into_iter()
@@ -100,7 +109,7 @@ impl Dataset {
                     "dataset",
                     format!(
                         "unknown data set {name:?}; expected iris, wine, ecoli, breast-cancer, \
-                         digits or ctg"
+                         mice, digits or ctg"
                     ),
                 )
             })
@@ -119,6 +128,7 @@ impl Dataset {
             ),
             Dataset::Ecoli => (ECOLI_CSV_GZ, "data/ecoli/ecoli.csv.gz"),
             Dataset::Ctg => (CTG_CSV_GZ, "data/ctg/ctg.csv.gz"),
+            Dataset::Mice => (MICE_CSV_GZ, "data/mice/mice.csv.gz"),
             Dataset::Digits => {
                 let digits = Digits::load()?;
                 return Ok(LabeledData {
