@@ -180,8 +180,8 @@ impl Unroll {
         for t in (0..self.steps).rev() {
             let x = &self.states[t * d..(t + 1) * d];
             let p = &self.weights[t * k..(t + 1) * k];
-            for j in 0..d {
-                self.pulled[j] = alpha * hidden[j] * self.adjoint[j];
+            for ((s, h), g) in self.pulled.iter_mut().zip(hidden).zip(&self.adjoint) {
+                *s = alpha * h * g;
             }
             let mut mean = 0.0;
             for mu in 0..k {
@@ -190,8 +190,8 @@ impl Unroll {
                 self.scratch[mu] = a;
                 mean += p[mu] * a;
             }
-            for j in 0..d {
-                self.adjoint[j] *= 1.0 - alpha * hidden[j];
+            for (g, h) in self.adjoint.iter_mut().zip(hidden) {
+                *g *= 1.0 - alpha * h;
             }
             for mu in 0..k {
                 let c = p[mu] * (self.scratch[mu] - mean);
