@@ -17,6 +17,7 @@
 
 pub mod bitpack;
 pub mod fused;
+pub mod int_projection;
 pub mod matmul;
 pub mod separation;
 pub mod simd;
