@@ -68,6 +68,7 @@ use super::{sign_or_keep, DamSeparation};
 use crate::dynamics::{check_batch, Dynamics, Schedule};
 use crate::error::{ensure_positive, Error, Result};
 use crate::kernel::bitpack::{add_signed, gamma, signed_sum, BitKernel, LaneWeights, PackedBits};
+use crate::kernel::int_projection::{IntWeights, ProjectionKernel, CODE_MAX};
 
 /// The unit roundoff of `f32`, `2^-24`.
 const U32: f64 = 1.0 / 16_777_216.0;
@@ -214,6 +215,7 @@ pub struct PackedDenseMemory {
     patterns: PackedBits,
     separation: DamSeparation,
     table: Table,
+    projection: ProjectionKernel,
 }
 
 impl PackedDenseMemory {
@@ -252,7 +254,32 @@ impl PackedDenseMemory {
             patterns,
             separation,
             table,
+            projection: ProjectionKernel::detect(),
         })
+    }
+
+    /// The same memory with its synchronous steps' signed projection computed by `kernel`
+    /// (by default [`ProjectionKernel::detect`]: VNNI integer products where the CPU has them,
+    /// subset-sum tables otherwise). Every kernel gives the same states: each decision is
+    /// certified against its own error bound.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] if this CPU cannot run `kernel` fast
+    /// ([`ProjectionKernel::available`]).
+    pub fn with_projection(mut self, kernel: ProjectionKernel) -> Result<Self> {
+        if !kernel.available() {
+            return Err(Error::Unsupported(format!(
+                "the {} projection kernel is not available on this CPU",
+                kernel.name()
+            )));
+        }
+        self.projection = kernel;
+        Ok(self)
+    }
+
+    /// The kernel of the synchronous steps' signed projection.
+    pub fn projection(&self) -> ProjectionKernel {
+        self.projection
     }
 
     /// The stored patterns, packed, shape `(K, N)`.
@@ -351,9 +378,102 @@ impl PackedDenseMemory {
         values: &[f64],
         next: &mut PackedBits,
     ) {
+        let closed = ClosedForm::new(values, self.n());
+        let flips = match self.projection {
+            ProjectionKernel::Vnni => self.flips_int(states, m, &closed),
+            ProjectionKernel::Tables => self.flips_tables(states, m, &closed),
+        };
+        for (q, flips) in flips.into_iter().enumerate() {
+            for i in flips {
+                let plus = !states.get(q, i);
+                next.set(q, i, plus);
+            }
+        }
+    }
+
+    /// The neurons to flip in each state, with the projection through quantised integer
+    /// weights ([`PackedBits::signed_projection_int`]).
+    fn flips_int(
+        &self,
+        states: &PackedBits,
+        m: &Array2<i32>,
+        closed: &ClosedForm,
+    ) -> Vec<Vec<usize>> {
+        let (b, n) = (m.nrows(), self.n());
+        let t = closed.a.len();
+        let table = ndarray::ArrayView1::from(&closed.a[..]).insert_axis(Axis(0));
+        let table = table.broadcast((b, t)).expect("one row broadcasts");
+        let index = m.mapv(|x| (x + n) as u32);
+        let weights =
+            IntWeights::from_table(table, index.view()).expect("finite table, overlaps in range");
+        let per_state: Vec<(f64, f64, f64)> = (0..b)
+            .into_par_iter()
+            .map(|q| {
+                let (sum_b, threshold) = self.state_threshold(
+                    m.row(q).to_slice().expect("rows"),
+                    closed,
+                    weights.error_bound(q),
+                );
+                (1.0, sum_b, threshold)
+            })
+            .collect();
+        let mut projection = Array2::<f64>::zeros((b, self.patterns.bits()));
+        self.patterns
+            .signed_projection_int(&weights, projection.view_mut())
+            .expect("shapes checked by the caller");
+        self.decide(states, m, projection.view(), &per_state)
+    }
+
+    /// The neurons to flip in each state, given the projection `p` (shape `(B, N)`) and per
+    /// state `(1 / scale, Σ_μ B(m_μ), threshold)`: the sign of `p / scale ± Σ B` where it
+    /// exceeds the threshold, the plain engine's loop elsewhere.
+    fn decide(
+        &self,
+        states: &PackedBits,
+        m: &Array2<i32>,
+        projection: ndarray::ArrayView2<f64>,
+        per_state: &[(f64, f64, f64)],
+    ) -> Vec<Vec<usize>> {
+        let words = states.words_per_row();
+        (0..m.nrows())
+            .into_par_iter()
+            .map(|q| {
+                let (inv_scale, sum_b, threshold) = per_state[q];
+                let overlaps = m.row(q).to_slice().expect("rows");
+                let bits = &states.words()[q * words..(q + 1) * words];
+                let mut flips = Vec::new();
+                for (i, &p) in projection.row(q).iter().enumerate() {
+                    let plus = (bits[i / 64] >> (i % 64)) & 1 == 1;
+                    let d = if plus {
+                        p * inv_scale + sum_b
+                    } else {
+                        p * inv_scale - sum_b
+                    };
+                    let new_plus = if d.abs() * (1.0 - 4.0 * U64) > threshold {
+                        d > 0.0
+                    } else {
+                        let s = if plus { 1.0 } else { -1.0 };
+                        self.best_sign(overlaps, i, s) > 0.0
+                    };
+                    if new_plus != plus {
+                        flips.push(i);
+                    }
+                }
+                flips
+            })
+            .collect()
+    }
+
+    /// The neurons to flip in each state, with the projection through `f32` subset-sum tables
+    /// ([`PackedBits::signed_projection_lanes`]).
+    fn flips_tables(
+        &self,
+        states: &PackedBits,
+        m: &Array2<i32>,
+        closed: &ClosedForm,
+    ) -> Vec<Vec<usize>> {
         let (b, k) = m.dim();
         let n = self.n();
-        let closed = ClosedForm::new(values, n);
         // Per state: f32 weights A(m_μ) * scale (interleaved by groups of states, as the
         // projection reads them), and (1 / scale, Σ_μ B(m_μ), threshold). The weights and the
         // projection live in per-thread scratch reused from step to step.
@@ -366,7 +486,7 @@ impl PackedDenseMemory {
                 .map(|(g, group)| {
                     let first = g * lanes;
                     let stats: Vec<StateWeights> = (first..(first + lanes).min(b))
-                        .map(|q| self.state_weights(m.row(q).to_slice().expect("rows"), &closed))
+                        .map(|q| self.state_weights(m.row(q).to_slice().expect("rows"), closed))
                         .collect();
                     // Interleave: row μ of the group holds its states' weights side by side.
                     let rows: Vec<&[i32]> = (first..first + stats.len())
@@ -386,47 +506,14 @@ impl PackedDenseMemory {
             let per_state: Vec<(f64, f64, f64)> = per_group.into_iter().flatten().collect();
             self.patterns
                 .signed_projection_lanes(weights, projection.view_mut());
-            let words = states.words_per_row();
-            (0..b)
-                .into_par_iter()
-                .map(|q| {
-                    let (inv_scale, sum_b, threshold) = per_state[q];
-                    let overlaps = m.row(q).to_slice().expect("rows");
-                    let bits = &states.words()[q * words..(q + 1) * words];
-                    let mut flips = Vec::new();
-                    for (i, &p) in projection.row(q).iter().enumerate() {
-                        let plus = (bits[i / 64] >> (i % 64)) & 1 == 1;
-                        let d = if plus {
-                            p * inv_scale + sum_b
-                        } else {
-                            p * inv_scale - sum_b
-                        };
-                        let new_plus = if d.abs() * (1.0 - 4.0 * U64) > threshold {
-                            d > 0.0
-                        } else {
-                            let s = if plus { 1.0 } else { -1.0 };
-                            self.best_sign(overlaps, i, s) > 0.0
-                        };
-                        if new_plus != plus {
-                            flips.push(i);
-                        }
-                    }
-                    flips
-                })
-                .collect()
+            self.decide(states, m, projection.view(), &per_state)
         };
         // The scratch is per thread; a nested call on the same thread (rayon may run another
         // task while this one waits) gets fresh buffers instead.
-        let flips = STEP_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        STEP_SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => body(&mut scratch),
             Err(_) => body(&mut StepScratch::default()),
-        });
-        for (q, flips) in flips.into_iter().enumerate() {
-            for i in flips {
-                let plus = !states.get(q, i);
-                next.set(q, i, plus);
-            }
-        }
+        })
     }
 
     /// The scaled `f32` weights `A(m) * scale` of one state for every overlap value `m`, with
@@ -483,6 +570,31 @@ impl PackedDenseMemory {
             sum_b,
             threshold: 2.0 * (projection + closed_form + plain) + f64::MIN_POSITIVE,
         }
+    }
+
+    /// `Σ_μ B(m_μ)` of one state and its certification threshold when the projection
+    /// `Σ_μ ξ_μi A(m_μ)` is computed within `projection_bound` (as
+    /// [`PackedDenseMemory::state_weights`], without `f32` weights).
+    fn state_threshold(&self, m: &[i32], closed: &ClosedForm, projection_bound: f64) -> (f64, f64) {
+        let n = self.n();
+        let k = m.len();
+        let mut count = vec![0u32; closed.a.len()];
+        for &x in m {
+            count[(x + n) as usize] += 1;
+        }
+        let (mut s3, mut sum_b) = (0.0f64, 0.0f64);
+        for (j, &c) in count.iter().enumerate() {
+            if c > 0 {
+                s3 += c as f64 * closed.s3[j];
+                sum_b += c as f64 * closed.b[j];
+            }
+        }
+        let closed_form = U64 * s3 + gamma(k + 3, U64) * 2.0 * s3;
+        let plain = gamma(k + 2, U64) * s3;
+        (
+            sum_b,
+            2.0 * (projection_bound + closed_form + plain) + f64::MIN_POSITIVE,
+        )
     }
 
     /// The energy of one state from its overlaps, summed exactly as the plain engine sums it.
@@ -736,7 +848,23 @@ impl PackedHopfield {
         let mut out = Array2::<i64>::zeros((b, n));
         // The projection of integer weights |m| <= N is exact when every f32 partial sum is an
         // integer below 2^24 (see `PackedBits::signed_projection`); otherwise sum exactly.
-        if n <= 1 << 16 {
+        if n <= CODE_MAX as usize && ProjectionKernel::detect() == ProjectionKernel::Vnni {
+            // Integer weights |m| <= N <= CODE_MAX: quantised exactly, no outliers.
+            let table: Vec<f64> = (-(n as i64)..=n as i64).map(|v| v as f64).collect();
+            let table = ndarray::ArrayView1::from(&table[..]).insert_axis(Axis(0));
+            let index = m.mapv(|v| (v + n as i32) as u32);
+            let weights = IntWeights::from_table(
+                table.broadcast((b, 2 * n + 1)).expect("one row broadcasts"),
+                index.view(),
+            )
+            .expect("finite table, overlaps in range");
+            debug_assert!((0..b).all(|q| weights.error_bound(q) == 0.0));
+            let mut proj = Array2::<f64>::zeros((b, n));
+            self.patterns
+                .signed_projection_int(&weights, proj.view_mut())
+                .expect("shapes match");
+            out.zip_mut_with(&proj, |o, &p| *o = p as i64);
+        } else if n <= 1 << 16 {
             let weights = m.mapv(|v| v as f32);
             let mut proj = Array2::<f64>::zeros((b, n));
             self.patterns
