@@ -51,9 +51,13 @@ pub const CODE_MAX: i32 = 32_639;
 const PLANES: usize = 2;
 /// Rows per `vpdpbusd` lane (four bytes summed into one `i32`).
 const GROUP: usize = 4;
+/// Row groups whose digits are stored together for one query (16 rows: 32 bytes).
+const QUAD: usize = 4;
 /// Row groups whose masks are built and used together (512 rows: 16 KiB of masks for 256
 /// columns).
 const BLOCK_GROUPS: usize = 128;
+/// Codebook entry of an outlier (its digits are zero).
+const OUTLIER: u32 = 1 << 31;
 /// Rows after which the `i32` digit sums are moved into `i64` (`128 · 2^22 < 2^31`).
 const EXACT_ROWS: usize = 1 << 22;
 /// Queries per register tile of the VNNI kernel.
@@ -149,8 +153,9 @@ pub struct IntWeights {
     rows: usize,
     /// `ceil(rows / 4)`.
     groups: usize,
-    /// `digits[(g * queries + q) * 2 + p]`: digit `p` of rows `4g .. 4g + 4` for query `q`,
-    /// one byte per row (little-endian), zero for outliers and padding rows.
+    /// `digits[digit_index(g, q, p, queries)]`: digit `p` of rows `4g .. 4g + 4` for query
+    /// `q`, one byte per row (little-endian), zero for outliers and padding rows; the 16 rows
+    /// of four consecutive groups are stored together per query (32 bytes).
     digits: Vec<i32>,
     scales: Vec<QueryScale>,
 }
@@ -173,61 +178,127 @@ impl IntWeights {
     /// ```
     pub fn new(weights: ArrayView2<f64>) -> Result<Self> {
         let (q, k) = weights.dim();
-        let index = ndarray::Array2::from_shape_fn((q, k), |(_, mu)| mu as u32);
-        Self::from_table(weights, index.view())
+        if k > i32::MAX as usize {
+            return Err(Error::param("weights", "more than 2^31 - 1 rows"));
+        }
+        let index = ndarray::Array2::from_shape_fn((q, k), |(_, mu)| mu as i32);
+        Self::from_table(weights, index.view(), 0)
     }
 
-    /// Quantises the weights `w_qμ = table[q, index[q, μ]]` for `index` of shape
+    /// Quantises the weights `w_qμ = table[q, index[q, μ] + offset]` for `index` of shape
     /// `(queries, rows)`: the form of weights that are a function of a small integer per row
-    /// (the dense memory's `A(m_qμ)`), which quantises each distinct value once. A table shared
-    /// by every query can be passed as a broadcast view (`table.broadcast((queries, t))`).
+    /// (the dense memory's `A(m_qμ)`, `offset = N`), which quantises each distinct value once.
+    /// A table shared by every query can be passed as a broadcast view
+    /// (`table.broadcast((queries, t))`).
     ///
     /// # Errors
     /// [`Error::Shape`] if `table` does not have one row per query, [`Error::Parameter`] for an
-    /// index past the table's end, [`Error::NonFinite`] for a NaN or infinite weight in use.
-    pub fn from_table(table: ArrayView2<f64>, index: ArrayView2<u32>) -> Result<Self> {
+    /// entry outside the table, [`Error::NonFinite`] for a NaN or infinite weight in use.
+    pub fn from_table(table: ArrayView2<f64>, index: ArrayView2<i32>, offset: i32) -> Result<Self> {
+        Self::from_table_with(table, index, offset, |_, _| ()).map(|(w, _)| w)
+    }
+
+    /// [`IntWeights::from_table`], also returning `per_query(q, counts)` for every query, where
+    /// `counts[j]` is how many rows of query `q` use table entry `j`: statistics of the weights
+    /// at the cost of one pass over the table instead of one over the rows.
+    ///
+    /// # Errors
+    /// As [`IntWeights::from_table`].
+    pub fn from_table_with<T: Send>(
+        table: ArrayView2<f64>,
+        index: ArrayView2<i32>,
+        offset: i32,
+        per_query: impl Fn(usize, &[u32]) -> T + Sync,
+    ) -> Result<(Self, Vec<T>)> {
         let (queries, rows) = index.dim();
         if table.nrows() != queries {
             return Err(Error::shape("weight table rows", queries, table.nrows()));
         }
         let t = table.ncols();
-        let scales: Vec<(QueryScale, Vec<i32>)> = (0..queries)
+        let index = index.as_standard_layout();
+        let quantised: Vec<(QueryScale, Vec<u32>, T)> = (0..queries)
             .into_par_iter()
-            .map(|q| quantise_query(table.row(q), index.row(q), rows, t))
+            .map(|q| {
+                let idx = index.row(q);
+                let idx = idx.as_slice().expect("standard layout");
+                let count = histogram(idx, offset, t)?;
+                let (scale, book) = quantise_query(table.row(q), &count, rows)?;
+                let extra = per_query(q, &count);
+                Ok((scale, book, extra))
+            })
             .collect::<Result<_>>()?;
         let groups = rows.div_ceil(GROUP);
-        let mut digits = vec![0i32; groups * queries * PLANES];
-        if queries > 0 {
-            let codebooks: Vec<&[i32]> = scales.iter().map(|(_, c)| &c[..]).collect();
-            let per_task = 64usize;
-            digits
-                .par_chunks_mut(per_task * queries * PLANES)
+        let quads = groups.div_ceil(QUAD);
+        let quad_len = QUAD * PLANES;
+        let mut digits = vec![0i32; quads * queries * quad_len];
+        let mut quantised = quantised;
+        if queries > 0 && rows > 0 {
+            let books: Vec<&[u32]> = quantised.iter().map(|(_, b, _)| &b[..]).collect();
+            let per_task = 16usize;
+            let simd = vnni_enabled();
+            // Each task returns the (query, row) pairs of its outliers, rows increasing per
+            // query, so that the tasks' lists in order give each query's sorted list.
+            let found: Vec<Vec<(usize, usize)>> = digits
+                .par_chunks_mut(per_task * queries * quad_len)
                 .enumerate()
-                .for_each(|(task, chunk)| {
-                    let g0 = task * per_task;
-                    for (gi, slot) in chunk.chunks_exact_mut(queries * PLANES).enumerate() {
-                        let first = (g0 + gi) * GROUP;
-                        for (q, book) in codebooks.iter().enumerate() {
-                            let (mut d0, mut d1) = (0u32, 0u32);
-                            for j in 0..GROUP.min(rows - first) {
-                                let code = book[index[[q, first + j]] as usize];
-                                let (lo, hi) = split_code(code);
-                                d0 |= (lo as u8 as u32) << (8 * j);
-                                d1 |= (hi as u8 as u32) << (8 * j);
+                .map(|(task, chunk)| {
+                    let first = task * per_task * QUAD * GROUP;
+                    let quads = chunk.len() / (queries * quad_len);
+                    let mut found = Vec::new();
+                    for (q, book) in books.iter().enumerate() {
+                        let idx = index.row(q);
+                        let idx = idx.as_slice().expect("standard layout");
+                        let idx = &idx[first..(first + quads * QUAD * GROUP).min(rows)];
+                        for (qi, sixteen) in idx.chunks(QUAD * GROUP).enumerate() {
+                            let out = &mut chunk[(qi * queries + q) * quad_len..][..quad_len];
+                            let flagged = {
+                                #[cfg(target_arch = "x86_64")]
+                                if simd && sixteen.len() == QUAD * GROUP {
+                                    // SAFETY: AVX-512F/BW were detected (`vnni_enabled`); the
+                                    // indices were checked against the book's length by
+                                    // `histogram`.
+                                    unsafe { x86::quad_digits(sixteen, offset, book, out) }
+                                } else {
+                                    quad_digits(sixteen, offset, book, out)
+                                }
+                                #[cfg(not(target_arch = "x86_64"))]
+                                quad_digits(sixteen, offset, book, out)
+                            };
+                            if flagged {
+                                let row0 = first + qi * QUAD * GROUP;
+                                for (r, &i) in sixteen.iter().enumerate() {
+                                    if book[(i + offset) as usize] & OUTLIER != 0 {
+                                        found.push((q, row0 + r));
+                                    }
+                                }
                             }
-                            slot[q * PLANES] = d0 as i32;
-                            slot[q * PLANES + 1] = d1 as i32;
                         }
                     }
-                });
+                    let _ = simd;
+                    found
+                })
+                .collect();
+            for (q, mu) in found.into_iter().flatten() {
+                let j = (index[[q, mu]] + offset) as usize;
+                quantised[q].0.outliers.push((mu, table[[q, j]]));
+            }
         }
-        Ok(IntWeights {
-            queries,
-            rows,
-            groups,
-            digits,
-            scales: scales.into_iter().map(|(s, _)| s).collect(),
-        })
+        let mut scales = Vec::with_capacity(queries);
+        let mut extras = Vec::with_capacity(queries);
+        for (scale, _, extra) in quantised {
+            scales.push(scale);
+            extras.push(extra);
+        }
+        Ok((
+            IntWeights {
+                queries,
+                rows,
+                groups,
+                digits,
+                scales,
+            },
+            extras,
+        ))
     }
 
     /// The most outlier rows per query for `rows` rows: `max(16, rows / 128)`.
@@ -280,6 +351,34 @@ impl IntWeights {
     }
 }
 
+/// Where digit `p` of row group `g` of query `q` is stored in [`IntWeights`]' digits.
+#[inline]
+fn digit_index(g: usize, p: usize, q: usize, queries: usize) -> usize {
+    (((g / QUAD) * queries + q) * QUAD + g % QUAD) * PLANES + p
+}
+
+/// The digits of up to 16 rows of one query (four groups, each as a low-plane and a
+/// high-plane word; missing rows are zero) from the rows' book entries (`lo | hi << 8`, or
+/// [`OUTLIER`]); returns whether any row is an outlier.
+fn quad_digits(index: &[i32], offset: i32, book: &[u32], out: &mut [i32]) -> bool {
+    let mut flags = 0;
+    for (gi, four) in index.chunks(GROUP).enumerate() {
+        let (mut lo, mut hi) = (0u32, 0u32);
+        for (j, &i) in four.iter().enumerate() {
+            let e = book[(i + offset) as usize];
+            flags |= e;
+            lo |= (e & 0xff) << (8 * j);
+            hi |= ((e >> 8) & 0xff) << (8 * j);
+        }
+        out[gi * PLANES] = lo as i32;
+        out[gi * PLANES + 1] = hi as i32;
+    }
+    for o in out.iter_mut().skip(index.len().div_ceil(GROUP) * PLANES) {
+        *o = 0;
+    }
+    flags & OUTLIER != 0
+}
+
 /// `c = 256 hi + lo` with `lo, hi ∈ [−128, 127]` for `|c| <= CODE_MAX`.
 #[inline]
 fn split_code(code: i32) -> (i8, i8) {
@@ -316,24 +415,33 @@ fn fitting_exponent(tau: f64) -> i32 {
     e
 }
 
-/// Quantises one query: its scale and, per table entry, its code (0 for outliers).
+/// How many of `index[μ] + offset` fall on each of the `t` table entries.
+fn histogram(index: &[i32], offset: i32, t: usize) -> Result<Vec<u32>> {
+    let mut count = vec![0u32; t];
+    for &i in index {
+        let j = i.wrapping_add(offset);
+        match count.get_mut(j as u32 as usize) {
+            Some(c) if j >= 0 => *c += 1,
+            _ => {
+                return Err(Error::param(
+                    "index",
+                    format!("entry {i} + {offset} is outside the weight table's {t} values"),
+                ))
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// Quantises one query given its entry counts: its scale and, per table entry, its code as
+/// two digits (low in bits 0..8, high in bits 8..16; 0 for unused entries, [`OUTLIER`] for
+/// outliers).
 fn quantise_query(
     table: ndarray::ArrayView1<f64>,
-    index: ndarray::ArrayView1<u32>,
+    count: &[u32],
     rows: usize,
-    t: usize,
-) -> Result<(QueryScale, Vec<i32>)> {
-    let mut count = vec![0u32; t];
-    for &j in index.iter() {
-        let j = j as usize;
-        if j >= t {
-            return Err(Error::param(
-                "index",
-                format!("entry {j} is past the weight table's {t} values"),
-            ));
-        }
-        count[j] += 1;
-    }
+) -> Result<(QueryScale, Vec<u32>)> {
+    let t = count.len();
     // Distinct non-zero values in use, largest first.
     let mut used: Vec<(f64, usize)> = Vec::new();
     let mut sum_abs = 0.0f64;
@@ -379,27 +487,19 @@ fn quantise_query(
         exponent = 0;
     }
     let scale = 2f64.powi(exponent);
-    let mut codes = vec![0i32; t];
+    let mut codes = vec![0u32; t];
     let (mut residual, mut total) = (0.0f64, 0i64);
     for &(_, j) in &used[taken..] {
         let x = table[j] * scale;
         let c = x.round();
-        codes[j] = c as i32;
+        let (lo, hi) = split_code(c as i32);
+        codes[j] = lo as u8 as u32 | (hi as u8 as u32) << 8;
         residual += count[j] as f64 * (x - c).abs();
         total += count[j] as i64 * c as i64;
     }
     residual *= 1.0 + gamma(used.len() + 1, U64);
-    let mut outliers = Vec::with_capacity(outlier_rows);
-    if taken > 0 {
-        let mut is_outlier = vec![false; t];
-        for &(_, j) in &used[..taken] {
-            is_outlier[j] = true;
-        }
-        for (mu, &j) in index.iter().enumerate() {
-            if is_outlier[j as usize] {
-                outliers.push((mu, table[j as usize]));
-            }
-        }
+    for &(_, j) in &used[..taken] {
+        codes[j] = OUTLIER;
     }
     Ok((
         QueryScale {
@@ -407,7 +507,7 @@ fn quantise_query(
             total,
             residual,
             sum_abs,
-            outliers,
+            outliers: Vec::with_capacity(outlier_rows),
         },
         codes,
     ))
@@ -545,7 +645,8 @@ fn digit_sums(
     for g0 in (0..weights.groups).step_by(BLOCK_GROUPS) {
         let g1 = (g0 + BLOCK_GROUPS).min(weights.groups);
         build_masks(bits, g0..g1, words.clone(), &mut masks, vnni);
-        let digits = &weights.digits[g0 * queries * PLANES..g1 * queries * PLANES];
+        let quad_len = QUAD * PLANES * queries;
+        let digits = &weights.digits[g0 / QUAD * quad_len..g1.div_ceil(QUAD) * quad_len];
         #[cfg(target_arch = "x86_64")]
         if vnni {
             // SAFETY: `vnni_enabled` confirmed AVX-512F, BW and VNNI; the buffers have the
@@ -584,6 +685,24 @@ fn build_masks(
     masks: &mut [u64],
     fast: bool,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if fast {
+        // SAFETY: BMI2 was detected with VNNI (`vnni_enabled`).
+        return unsafe { x86::build_masks(bits, groups, words, masks) };
+    }
+    let _ = fast;
+    masks_with(bits, groups, words, masks, interleave4);
+}
+
+/// The body of [`build_masks`], with the bit interleave `f` (inlined into the BMI2 version).
+#[inline(always)]
+fn masks_with(
+    bits: &PackedBits,
+    groups: std::ops::Range<usize>,
+    words: std::ops::Range<usize>,
+    masks: &mut [u64],
+    f: impl Fn(u64, u64, u64, u64) -> u64,
+) {
     let stride = bits.words_per_row();
     let data = bits.words();
     let rows = bits.rows();
@@ -600,14 +719,7 @@ fn build_masks(
             }
             for s in 0..4 {
                 let seg = |j: usize| (r[j] >> (16 * s)) & 0xffff;
-                #[cfg(target_arch = "x86_64")]
-                if fast {
-                    // SAFETY: BMI2 was detected with VNNI (`vnni_enabled`).
-                    out[wi * 4 + s] = unsafe { x86::interleave4(seg(0), seg(1), seg(2), seg(3)) };
-                    continue;
-                }
-                let _ = fast;
-                out[wi * 4 + s] = interleave4(seg(0), seg(1), seg(2), seg(3));
+                out[wi * 4 + s] = f(seg(0), seg(1), seg(2), seg(3));
             }
         }
     }
@@ -642,7 +754,7 @@ fn portable_accumulate(
             let mask = masks[g * blocks + b];
             for q in 0..queries {
                 for p in 0..PLANES {
-                    let d = digits[(g * queries + q) * PLANES + p].to_le_bytes();
+                    let d = digits[digit_index(g, p, q, queries)].to_le_bytes();
                     let a = &mut acc[(q * PLANES + p) * cols + b * 16..][..16];
                     for (l, a) in a.iter_mut().enumerate() {
                         for (j, &dj) in d.iter().enumerate() {
@@ -659,8 +771,22 @@ fn portable_accumulate(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{PLANES, TILE_BLOCKS, TILE_QUERIES};
+    use super::{digit_index, PLANES, QUAD, TILE_BLOCKS, TILE_QUERIES};
     use std::arch::x86_64::*;
+
+    /// [`super::build_masks`] with `pdep` for the interleave.
+    #[target_feature(enable = "bmi2")]
+    pub unsafe fn build_masks(
+        bits: &super::PackedBits,
+        groups: std::ops::Range<usize>,
+        words: std::ops::Range<usize>,
+        masks: &mut [u64],
+    ) {
+        super::masks_with(bits, groups, words, masks, |a, b, c, d| {
+            // SAFETY: this function's BMI2 feature covers the closure.
+            unsafe { interleave4(a, b, c, d) }
+        });
+    }
 
     /// [`super::interleave4`] with `pdep`.
     #[inline]
@@ -668,6 +794,26 @@ mod x86 {
     pub unsafe fn interleave4(a: u64, b: u64, c: u64, d: u64) -> u64 {
         const M: u64 = 0x1111_1111_1111_1111;
         _pdep_u64(a, M) | _pdep_u64(b, M << 1) | _pdep_u64(c, M << 2) | _pdep_u64(d, M << 3)
+    }
+
+    /// [`super::quad_digits`] for 16 rows: one gather of the book entries, one byte shuffle
+    /// and one 32-byte store.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub unsafe fn quad_digits(index: &[i32], offset: i32, book: &[u32], out: &mut [i32]) -> bool {
+        assert!(index.len() == 16 && out.len() >= 8);
+        let idx = _mm512_add_epi32(
+            _mm512_loadu_si512(index.as_ptr() as *const _),
+            _mm512_set1_epi32(offset),
+        );
+        let e = _mm512_i32gather_epi32::<4>(idx, book.as_ptr() as *const i32);
+        // In each 128-bit lane (one group): low bytes of the four rows, then their high bytes.
+        let pick = _mm512_broadcast_i32x4(_mm_setr_epi8(
+            0, 4, 8, 12, 1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1,
+        ));
+        let v = _mm512_shuffle_epi8(e, pick);
+        let v = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), v);
+        _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, _mm512_castsi512_si256(v));
+        _mm512_test_epi32_mask(e, _mm512_set1_epi32(super::OUTLIER as i32)) != 0
     }
 
     /// `acc[(q * 2 + p) * cols + i] += Σ_μ x_μi d_qpμ` for every query, plane and column
@@ -685,7 +831,8 @@ mod x86 {
     ) {
         let cols = blocks * 16;
         assert!(masks.len() >= groups * blocks && blocks % TILE_BLOCKS == 0);
-        assert!(digits.len() >= groups * queries * PLANES && acc.len() >= queries * PLANES * cols);
+        assert!(digits.len() >= groups.div_ceil(QUAD) * QUAD * queries * PLANES);
+        assert!(acc.len() >= queries * PLANES * cols);
         let mut q0 = 0;
         while q0 < queries {
             let qb = TILE_QUERIES.min(queries - q0);
@@ -740,10 +887,10 @@ mod x86 {
             for (b, v) in x.iter_mut().enumerate() {
                 *v = _mm512_maskz_mov_epi8(*mp.add(g * blocks + b0 + b), ones);
             }
-            let d = dp.add((g * queries + q0) * PLANES);
+            let d = dp.add(digit_index(g, 0, q0, queries));
             for (qq, aq) in a.iter_mut().enumerate() {
                 for (p, ap_) in aq.iter_mut().enumerate() {
-                    let w = _mm512_set1_epi32(*d.add(qq * PLANES + p));
+                    let w = _mm512_set1_epi32(*d.add(qq * QUAD * PLANES + p));
                     for (b, v) in ap_.iter_mut().enumerate() {
                         *v = _mm512_dpbusd_epi32(*v, x[b], w);
                     }
@@ -809,6 +956,30 @@ mod tests {
         ] {
             let (lo, hi) = split_code(c);
             assert_eq!(256 * hi as i32 + lo as i32, c);
+        }
+    }
+
+    #[test]
+    fn digit_packing_is_the_same_with_and_without_simd() {
+        let mut rng = Rng::new(4);
+        let book: Vec<u32> = (0..300).map(|_| rng.next_u64() as u32 & 0xffff).collect();
+        for _ in 0..50 {
+            let index: Vec<i32> = (0..16).map(|_| rng.below(300) as i32 - 7).collect();
+            let mut plain = [0i32; 8];
+            assert!(!quad_digits(&index, 7, &book, &mut plain));
+            for (gi, four) in index.chunks(4).enumerate() {
+                for (j, &i) in four.iter().enumerate() {
+                    let e = book[(i + 7) as usize];
+                    assert_eq!((plain[2 * gi] >> (8 * j)) & 0xff, (e & 0xff) as i32);
+                    assert_eq!((plain[2 * gi + 1] as u32 >> (8 * j)) & 0xff, e >> 8);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            if vnni_enabled() {
+                let mut fast = [0i32; 8];
+                assert!(!unsafe { x86::quad_digits(&index, 7, &book, &mut fast) });
+                assert_eq!(fast, plain);
+            }
         }
     }
 
@@ -903,11 +1074,12 @@ mod tests {
         let mut rng = Rng::new(14);
         let (k, q, t) = (700usize, 6usize, 41usize);
         let table: Vec<f64> = (0..t).map(|_| rng.below(20001) as f64 - 10000.0).collect();
-        let index = Array2::from_shape_simple_fn((q, k), || rng.below(t) as u32);
+        let index = Array2::from_shape_simple_fn((q, k), || rng.below(t) as i32 - 20);
         let shared = ndarray::Array1::from(table.clone());
         let shared = shared.view().insert_axis(ndarray::Axis(0));
-        let a = IntWeights::from_table(shared.broadcast((q, t)).unwrap(), index.view()).unwrap();
-        let dense = index.mapv(|j| table[j as usize]);
+        let a =
+            IntWeights::from_table(shared.broadcast((q, t)).unwrap(), index.view(), 20).unwrap();
+        let dense = index.mapv(|j| table[(j + 20) as usize]);
         let b = IntWeights::new(dense.view()).unwrap();
         assert_eq!(a.digits, b.digits);
         let x = PackedBits::from_bipolar(crate::pattern::random_bipolar(k, 77, 2).view()).unwrap();
@@ -929,7 +1101,8 @@ mod tests {
         let mut out = Array2::zeros((1, 10));
         assert!(x.signed_projection_int(&w, out.view_mut()).is_err());
         let table = Array2::<f64>::zeros((1, 4));
-        let index = ndarray::array![[0u32, 4]];
-        assert!(IntWeights::from_table(table.view(), index.view()).is_err());
+        let index = ndarray::array![[0i32, 4]];
+        assert!(IntWeights::from_table(table.view(), index.view(), 0).is_err());
+        assert!(IntWeights::from_table(table.view(), index.view(), -1).is_err());
     }
 }

@@ -403,17 +403,28 @@ impl PackedDenseMemory {
         let t = closed.a.len();
         let table = ndarray::ArrayView1::from(&closed.a[..]).insert_axis(Axis(0));
         let table = table.broadcast((b, t)).expect("one row broadcasts");
-        let index = m.mapv(|x| (x + n) as u32);
-        let weights =
-            IntWeights::from_table(table, index.view()).expect("finite table, overlaps in range");
-        let per_state: Vec<(f64, f64, f64)> = (0..b)
-            .into_par_iter()
-            .map(|q| {
-                let (sum_b, threshold) = self.state_threshold(
-                    m.row(q).to_slice().expect("rows"),
-                    closed,
-                    weights.error_bound(q),
-                );
+        let k = m.ncols();
+        // One histogram of each state's overlaps serves the quantisation, Σ_μ B(m_μ) and the
+        // bound's Σ_μ s3(m_μ) (any order of summation is covered by the bounds).
+        let (weights, sums) = IntWeights::from_table_with(table, m.view(), n, |_, count| {
+            let (mut s3, mut sum_b) = (0.0f64, 0.0f64);
+            for (j, &c) in count.iter().enumerate() {
+                if c > 0 {
+                    s3 += c as f64 * closed.s3[j];
+                    sum_b += c as f64 * closed.b[j];
+                }
+            }
+            (s3, sum_b)
+        })
+        .expect("finite table, overlaps in range");
+        let per_state: Vec<(f64, f64, f64)> = sums
+            .iter()
+            .enumerate()
+            .map(|(q, &(s3, sum_b))| {
+                let closed_form = U64 * s3 + gamma(k + 3, U64) * 2.0 * s3;
+                let plain = gamma(k + 2, U64) * s3;
+                let bound = weights.error_bound(q);
+                let threshold = 2.0 * (bound + closed_form + plain) + f64::MIN_POSITIVE;
                 (1.0, sum_b, threshold)
             })
             .collect();
@@ -570,31 +581,6 @@ impl PackedDenseMemory {
             sum_b,
             threshold: 2.0 * (projection + closed_form + plain) + f64::MIN_POSITIVE,
         }
-    }
-
-    /// `Σ_μ B(m_μ)` of one state and its certification threshold when the projection
-    /// `Σ_μ ξ_μi A(m_μ)` is computed within `projection_bound` (as
-    /// [`PackedDenseMemory::state_weights`], without `f32` weights).
-    fn state_threshold(&self, m: &[i32], closed: &ClosedForm, projection_bound: f64) -> (f64, f64) {
-        let n = self.n();
-        let k = m.len();
-        let mut count = vec![0u32; closed.a.len()];
-        for &x in m {
-            count[(x + n) as usize] += 1;
-        }
-        let (mut s3, mut sum_b) = (0.0f64, 0.0f64);
-        for (j, &c) in count.iter().enumerate() {
-            if c > 0 {
-                s3 += c as f64 * closed.s3[j];
-                sum_b += c as f64 * closed.b[j];
-            }
-        }
-        let closed_form = U64 * s3 + gamma(k + 3, U64) * 2.0 * s3;
-        let plain = gamma(k + 2, U64) * s3;
-        (
-            sum_b,
-            2.0 * (projection_bound + closed_form + plain) + f64::MIN_POSITIVE,
-        )
     }
 
     /// The energy of one state from its overlaps, summed exactly as the plain engine sums it.
@@ -852,10 +838,10 @@ impl PackedHopfield {
             // Integer weights |m| <= N <= CODE_MAX: quantised exactly, no outliers.
             let table: Vec<f64> = (-(n as i64)..=n as i64).map(|v| v as f64).collect();
             let table = ndarray::ArrayView1::from(&table[..]).insert_axis(Axis(0));
-            let index = m.mapv(|v| (v + n as i32) as u32);
             let weights = IntWeights::from_table(
                 table.broadcast((b, 2 * n + 1)).expect("one row broadcasts"),
-                index.view(),
+                m.view(),
+                n as i32,
             )
             .expect("finite table, overlaps in range");
             debug_assert!((0..b).all(|q| weights.error_bound(q) == 0.0));
