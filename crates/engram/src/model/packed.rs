@@ -407,14 +407,22 @@ impl PackedDenseMemory {
         // One histogram of each state's overlaps serves the quantisation, Σ_μ B(m_μ) and the
         // bound's Σ_μ s3(m_μ) (any order of summation is covered by the bounds).
         let (weights, sums) = IntWeights::from_table_with(table, m.view(), n, |_, count| {
-            let (mut s3, mut sum_b) = (0.0f64, 0.0f64);
-            for (j, &c) in count.iter().enumerate() {
-                if c > 0 {
-                    s3 += c as f64 * closed.s3[j];
-                    sum_b += c as f64 * closed.b[j];
+            // Four accumulators over every entry (unused ones add zero): vectorizable.
+            let (mut s3, mut sum_b) = ([0.0f64; 4], [0.0f64; 4]);
+            let entries = count.chunks_exact(4).zip(closed.s3.chunks_exact(4));
+            for ((c, s), bv) in entries.zip(closed.b.chunks_exact(4)) {
+                for l in 0..4 {
+                    s3[l] += c[l] as f64 * s[l];
+                    sum_b[l] += c[l] as f64 * bv[l];
                 }
             }
-            (s3, sum_b)
+            let tail = count.len() / 4 * 4;
+            for j in tail..count.len() {
+                s3[0] += count[j] as f64 * closed.s3[j];
+                sum_b[0] += count[j] as f64 * closed.b[j];
+            }
+            let total = |v: [f64; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+            (total(s3), total(sum_b))
         })
         .expect("finite table, overlaps in range");
         let per_state: Vec<(f64, f64, f64)> = sums
@@ -437,7 +445,9 @@ impl PackedDenseMemory {
 
     /// The neurons to flip in each state, given the projection `p` (shape `(B, N)`) and per
     /// state `(1 / scale, Σ_μ B(m_μ), threshold)`: the sign of `p / scale ± Σ B` where it
-    /// exceeds the threshold, the plain engine's loop elsewhere.
+    /// exceeds the threshold, the plain engine's loop elsewhere. Branch-free on the certified
+    /// neurons (the state bits are as good as random): each word of 64 neurons gives a word
+    /// of flips and a word of neurons left to the plain loop.
     fn decide(
         &self,
         states: &PackedBits,
@@ -446,30 +456,45 @@ impl PackedDenseMemory {
         per_state: &[(f64, f64, f64)],
     ) -> Vec<Vec<usize>> {
         let words = states.words_per_row();
+        let n = self.patterns.bits();
         (0..m.nrows())
             .into_par_iter()
             .map(|q| {
                 let (inv_scale, sum_b, threshold) = per_state[q];
-                let overlaps = m.row(q).to_slice().expect("rows");
                 let bits = &states.words()[q * words..(q + 1) * words];
+                let row = projection.row(q);
+                let row = row.as_slice().expect("standard layout");
                 let mut flips = Vec::new();
-                for (i, &p) in projection.row(q).iter().enumerate() {
-                    let plus = (bits[i / 64] >> (i % 64)) & 1 == 1;
-                    let d = if plus {
-                        p * inv_scale + sum_b
-                    } else {
-                        p * inv_scale - sum_b
-                    };
-                    let new_plus = if d.abs() * (1.0 - 4.0 * U64) > threshold {
-                        d > 0.0
-                    } else {
+                for (w, (&word, chunk)) in bits.iter().zip(row.chunks(64)).enumerate() {
+                    let (mut flip, mut unsure) = (0u64, 0u64);
+                    for (j, &p) in chunk.iter().enumerate() {
+                        let plus = (word >> j) & 1;
+                        // ±Σ B by the sign bit: + for a set state bit.
+                        let b = f64::from_bits(sum_b.to_bits() ^ ((plus ^ 1) << 63));
+                        let d = p * inv_scale + b;
+                        let up = (d > 0.0) as u64;
+                        flip |= (up ^ plus) << j;
+                        unsure |= ((d.abs() * (1.0 - 4.0 * U64) <= threshold) as u64) << j;
+                    }
+                    flip &= !unsure;
+                    while unsure != 0 {
+                        let j = unsure.trailing_zeros() as usize;
+                        unsure &= unsure - 1;
+                        let plus = (word >> j) & 1 == 1;
                         let s = if plus { 1.0 } else { -1.0 };
-                        self.best_sign(overlaps, i, s) > 0.0
-                    };
-                    if new_plus != plus {
-                        flips.push(i);
+                        let overlaps = m.row(q);
+                        let overlaps = overlaps.to_slice().expect("rows");
+                        if (self.best_sign(overlaps, 64 * w + j, s) > 0.0) != plus {
+                            flip |= 1 << j;
+                        }
+                    }
+                    while flip != 0 {
+                        let j = flip.trailing_zeros() as usize;
+                        flip &= flip - 1;
+                        flips.push(64 * w + j);
                     }
                 }
+                debug_assert!(flips.iter().all(|&i| i < n));
                 flips
             })
             .collect()
