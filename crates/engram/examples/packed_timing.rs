@@ -108,7 +108,7 @@ fn main() -> engram::Result<()> {
             println!("{} projection not available here", kernel.name());
             continue;
         }
-        let net = net.clone().with_projection(kernel)?;
+        let net = net.clone().with_projection(kernel);
         report(
             &format!("step_packed, {} projection", kernel.name()),
             time_ms(repeats, || net.step_packed(&states).expect("shapes")),

@@ -261,20 +261,26 @@ impl PackedDenseMemory {
     /// The same memory with its synchronous steps' signed projection computed by `kernel`
     /// (by default [`ProjectionKernel::detect`]: VNNI integer products where the CPU has them,
     /// subset-sum tables otherwise). Every kernel gives the same states: each decision is
-    /// certified against its own error bound.
+    /// certified against its own error bound. [`ProjectionKernel::Vnni`] on a CPU without VNNI
+    /// runs the integer path's portable loop (same results, much slower).
     ///
-    /// # Errors
-    /// [`Error::Unsupported`] if this CPU cannot run `kernel` fast
-    /// ([`ProjectionKernel::available`]).
-    pub fn with_projection(mut self, kernel: ProjectionKernel) -> Result<Self> {
-        if !kernel.available() {
-            return Err(Error::Unsupported(format!(
-                "the {} projection kernel is not available on this CPU",
-                kernel.name()
-            )));
-        }
+    /// ```
+    /// use engram::kernel::int_projection::ProjectionKernel;
+    /// use engram::model::{DamSeparation, PackedDenseMemory};
+    /// use engram::pattern::random_bipolar;
+    ///
+    /// let patterns = random_bipolar(50, 100, 1);
+    /// let net = PackedDenseMemory::new(patterns, DamSeparation::Power { degree: 3 }).unwrap();
+    /// let tables = net.clone().with_projection(ProjectionKernel::Tables);
+    /// let states = engram::kernel::bitpack::PackedBits::from_bipolar(
+    ///     random_bipolar(4, 100, 2).view(),
+    /// )
+    /// .unwrap();
+    /// assert_eq!(net.step_packed(&states).unwrap(), tables.step_packed(&states).unwrap());
+    /// ```
+    pub fn with_projection(mut self, kernel: ProjectionKernel) -> Self {
         self.projection = kernel;
-        Ok(self)
+        self
     }
 
     /// The kernel of the synchronous steps' signed projection.
@@ -474,7 +480,9 @@ impl PackedDenseMemory {
                         let d = p * inv_scale + b;
                         let up = (d > 0.0) as u64;
                         flip |= (up ^ plus) << j;
-                        unsure |= ((d.abs() * (1.0 - 4.0 * U64) <= threshold) as u64) << j;
+                        // Not certified (including a NaN) goes to the plain loop.
+                        let certified = d.abs() * (1.0 - 4.0 * U64) > threshold;
+                        unsure |= (!certified as u64) << j;
                     }
                     flip &= !unsure;
                     while unsure != 0 {
