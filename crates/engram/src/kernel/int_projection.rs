@@ -830,7 +830,7 @@ mod x86 {
         acc: &mut [i32],
     ) {
         let cols = blocks * 16;
-        assert!(masks.len() >= groups * blocks && blocks % TILE_BLOCKS == 0);
+        assert!(masks.len() >= groups * blocks && blocks.is_multiple_of(TILE_BLOCKS));
         assert!(digits.len() >= groups.div_ceil(QUAD) * QUAD * queries * PLANES);
         assert!(acc.len() >= queries * PLANES * cols);
         let mut q0 = 0;

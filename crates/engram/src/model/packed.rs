@@ -423,9 +423,10 @@ impl PackedDenseMemory {
                 }
             }
             let tail = count.len() / 4 * 4;
-            for j in tail..count.len() {
-                s3[0] += count[j] as f64 * closed.s3[j];
-                sum_b[0] += count[j] as f64 * closed.b[j];
+            let rest = count[tail..].iter().zip(&closed.s3[tail..]);
+            for ((&c, &s), &bv) in rest.zip(&closed.b[tail..]) {
+                s3[0] += c as f64 * s;
+                sum_b[0] += c as f64 * bv;
             }
             let total = |v: [f64; 4]| (v[0] + v[1]) + (v[2] + v[3]);
             (total(s3), total(sum_b))
