@@ -249,30 +249,20 @@ impl IntWeights {
                         let idx = index.row(q);
                         let idx = idx.as_slice().expect("standard layout");
                         let idx = &idx[first..(first + quads * QUAD * GROUP).min(rows)];
-                        for (qi, sixteen) in idx.chunks(QUAD * GROUP).enumerate() {
-                            let out = &mut chunk[(qi * queries + q) * quad_len..][..quad_len];
-                            let flagged = {
-                                #[cfg(target_arch = "x86_64")]
-                                if simd && sixteen.len() == QUAD * GROUP {
-                                    // SAFETY: AVX-512F/BW were detected (`vnni_enabled`); the
-                                    // indices were checked against the book's length by
-                                    // `histogram`.
-                                    unsafe { x86::quad_digits(sixteen, offset, book, out) }
-                                } else {
-                                    quad_digits(sixteen, offset, book, out)
-                                }
-                                #[cfg(not(target_arch = "x86_64"))]
-                                quad_digits(sixteen, offset, book, out)
+                        let stride = queries * quad_len;
+                        let out = &mut chunk[q * quad_len..];
+                        #[cfg(target_arch = "x86_64")]
+                        if simd {
+                            // SAFETY: AVX-512F/BW were detected (`vnni_enabled`); the indices
+                            // were checked against the book's length by `histogram`.
+                            unsafe {
+                                x86::fill_digits(
+                                    idx, offset, book, out, stride, first, q, &mut found,
+                                )
                             };
-                            if flagged {
-                                let row0 = first + qi * QUAD * GROUP;
-                                for (r, &i) in sixteen.iter().enumerate() {
-                                    if book[(i + offset) as usize] & OUTLIER != 0 {
-                                        found.push((q, row0 + r));
-                                    }
-                                }
-                            }
+                            continue;
                         }
+                        fill_digits(idx, offset, book, out, stride, first, q, &mut found);
                     }
                     let _ = simd;
                     found
@@ -349,6 +339,58 @@ impl IntWeights {
         };
         (residual + summation) * (1.0 + 1e-12)
     }
+}
+
+/// The digits of one query for the rows of `index` (starting at row `first`): 16 rows at a
+/// time into `out[k * stride..][..8]`; outlier rows are pushed to `found` as `(q, row)`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fill_digits_with(
+    index: &[i32],
+    offset: i32,
+    book: &[u32],
+    out: &mut [i32],
+    stride: usize,
+    first: usize,
+    q: usize,
+    found: &mut Vec<(usize, usize)>,
+    quad: impl Fn(&[i32], &mut [i32]) -> bool,
+) {
+    for (k, sixteen) in index.chunks(QUAD * GROUP).enumerate() {
+        if quad(sixteen, &mut out[k * stride..][..QUAD * PLANES]) {
+            let row0 = first + k * QUAD * GROUP;
+            for (r, &i) in sixteen.iter().enumerate() {
+                if book[(i + offset) as usize] & OUTLIER != 0 {
+                    found.push((q, row0 + r));
+                }
+            }
+        }
+    }
+}
+
+/// Portable [`fill_digits_with`].
+#[allow(clippy::too_many_arguments)]
+fn fill_digits(
+    index: &[i32],
+    offset: i32,
+    book: &[u32],
+    out: &mut [i32],
+    stride: usize,
+    first: usize,
+    q: usize,
+    found: &mut Vec<(usize, usize)>,
+) {
+    fill_digits_with(
+        index,
+        offset,
+        book,
+        out,
+        stride,
+        first,
+        q,
+        found,
+        |idx, o| quad_digits(idx, offset, book, o),
+    );
 }
 
 /// Where digit `p` of row group `g` of query `q` is stored in [`IntWeights`]' digits.
@@ -462,7 +504,7 @@ fn quantise_query(
         }
     }
     sum_abs *= 1.0 + gamma(used.len() + 1, U64);
-    used.sort_by(|a, b| b.0.total_cmp(&a.0));
+    used.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     // integral[t]: the smallest exponent at which every value of used[t..] is an integer.
     let mut integral = vec![i32::MIN; used.len() + 1];
     for t in (0..used.len()).rev() {
@@ -796,8 +838,42 @@ mod x86 {
         _pdep_u64(a, M) | _pdep_u64(b, M << 1) | _pdep_u64(c, M << 2) | _pdep_u64(d, M << 3)
     }
 
+    /// [`super::fill_digits`] with [`quad_digits`] for full quads (inlined here).
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub unsafe fn fill_digits(
+        index: &[i32],
+        offset: i32,
+        book: &[u32],
+        out: &mut [i32],
+        stride: usize,
+        first: usize,
+        q: usize,
+        found: &mut Vec<(usize, usize)>,
+    ) {
+        super::fill_digits_with(
+            index,
+            offset,
+            book,
+            out,
+            stride,
+            first,
+            q,
+            found,
+            |idx, o| {
+                if idx.len() == 16 {
+                    // SAFETY: this function's AVX-512F/BW cover the closure; 16 indices, 8 outputs.
+                    unsafe { quad_digits(idx, offset, book, o) }
+                } else {
+                    super::quad_digits(idx, offset, book, o)
+                }
+            },
+        );
+    }
+
     /// [`super::quad_digits`] for 16 rows: one gather of the book entries, one byte shuffle
     /// and one 32-byte store.
+    #[inline]
     #[target_feature(enable = "avx512f,avx512bw")]
     pub unsafe fn quad_digits(index: &[i32], offset: i32, book: &[u32], out: &mut [i32]) -> bool {
         assert!(index.len() == 16 && out.len() >= 8);
