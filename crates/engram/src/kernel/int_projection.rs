@@ -516,12 +516,16 @@ fn quantise_query(
     let (mut taken, mut outlier_rows) = (0usize, 0usize);
     let mut exponent = 0;
     while taken < used.len() {
-        exponent = fitting_exponent(used[taken].0);
-        if exponent >= integral[taken] {
+        let tau = used[taken].0;
+        exponent = fitting_exponent(tau);
+        // Beyond about 3.5e305 no exponent in range fits a value into 16 bits: such values
+        // are outliers whatever the budget.
+        let fits = tau * 2f64.powi(exponent) <= CODE_MAX as f64;
+        if fits && exponent >= integral[taken] {
             break;
         }
         let c = count[used[taken].1] as usize;
-        if outlier_rows + c > budget {
+        if fits && outlier_rows + c > budget {
             break;
         }
         outlier_rows += c;
@@ -1141,10 +1145,18 @@ mod tests {
                 assert!(iw.error_bound(qi) <= 1e-3 * sum_abs);
             }
         }
-        // All-zero and tiny weights.
+        // All-zero, tiny, subnormal and huge weights.
         let x = crate::pattern::random_bipolar(9, 70, 1);
         check(&Array2::zeros((2, 9)), &x);
         check(&Array2::from_elem((2, 9), 1e-300), &x);
+        let extreme = ndarray::array![
+            [1e306, -3e305, 1.0, 5e-324, 2.5, 1e-310, -7.0, 1e300, 0.0],
+            [1e-320, 2e-320, -3e-320, 1e-310, 4e-310, 0.0, 5e-324, 1e-315, 1e-318],
+        ];
+        let (iw, _) = check(&extreme, &x);
+        assert!(iw.outliers(0) >= 2);
+        // Subnormals need 2^1074 to be integers: within the budget they all stay in f64.
+        assert_eq!(iw.outliers(1), 8);
     }
 
     #[test]
