@@ -234,7 +234,7 @@ pub enum ExperimentCommand {
     /// Implicit differentiation at the fixed point against backpropagation through unrolls.
     #[command(name = "implicit", after_help = IMPLICIT_HELP)]
     Implicit(ImplicitArgs),
-    /// Saha et al. 2023: ClAM against k-means on every embedded data set, paper's numbers beside.
+    /// Saha et al. 2023: ClAM against k-means on every embedded data set, two selection rules.
     #[command(name = "clam")]
     Clam(crate::experiment::clam::ClamArgs),
 }

@@ -132,3 +132,41 @@ fn bad_input_is_one_error_line() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn experiment_clam_reports_both_selection_rules_beside_kmeans() {
+    let scratch = Scratch::new("experiment-clam");
+    let out = engram(
+        &[
+            "experiment",
+            "clam",
+            "--datasets",
+            "iris,wine",
+            "--epochs",
+            "3",
+            "--kmeans-restarts",
+            "2",
+            "--json",
+        ],
+        &scratch.0,
+    );
+    let value = json_of(&out);
+    let rows = value.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["dataset"], "iris");
+    assert_eq!(rows[1]["k"], 3);
+    for row in rows {
+        for key in ["kmeans", "clam_paper_rule", "clam_default_rule"] {
+            assert_score(&row[key], "silhouette", -1.0, 1.0);
+            assert_score(&row[key], "nmi", 0.0, 1.0);
+        }
+        // The paper's rule maximises the silhouette over the whole grid.
+        let paper = row["clam_paper_rule"]["silhouette"].as_f64().unwrap();
+        let default = row["clam_default_rule"]["silhouette"].as_f64().unwrap();
+        assert!(paper >= default, "{row}");
+    }
+    assert_one_line_error(
+        &engram(&["experiment", "clam", "--datasets", "mnist"], &scratch.0),
+        "unknown data set",
+    );
+}

@@ -1,5 +1,5 @@
 //! `engram experiment clam`: ClAM against k-means on every embedded data set, under the paper's
-//! protocol (36-configuration grid, selection by silhouette), with the paper's numbers beside.
+//! protocol (36-configuration grid, selection by silhouette) and under engram's guarded rule.
 
 use std::io::Write;
 use std::time::Instant;
@@ -20,7 +20,8 @@ paper's 36-configuration grid (beta x learning rate x mask value, up to 200 epoc
 Two ClAM columns: the paper's rule (the best silhouette of the grid, whatever the partition)
 and engram's default (the best silhouette among runs whose k clusters each hold at least a tenth
 of n / k points), plus the grid's median. NMI and ARI against the classes show whether a
-partition means anything. The paper's own figures are printed where it reports the data set.";
+partition means anything. docs/clam.md puts these figures in context (the paper's own tables
+could not be read offline; see docs/clam-paper-numbers.md).";
 
 /// Options of `engram experiment clam`.
 #[derive(Debug, Args)]
@@ -69,16 +70,7 @@ struct Row {
     clam_default_rule: Scores,
     clam_grid_median_silhouette: f64,
     clam_failed_runs: usize,
-    paper_clam_silhouette: Option<f64>,
-    paper_kmeans_silhouette: Option<f64>,
     clam_seconds: f64,
-}
-
-/// The silhouettes the paper reports (Saha et al. 2023, Table 2), for the data sets engram
-/// embeds: (ClAM, k-means). `None` where the paper does not report the data set.
-fn paper_silhouettes(set: Dataset) -> Option<(f64, f64)> {
-    let _ = set;
-    None
 }
 
 fn scores_of(
@@ -132,7 +124,6 @@ pub fn run(args: &ClamArgs) -> CliResult<()> {
         let clam_seconds = clock.elapsed().as_secs_f64();
         let paper_rule = fit.winner(None).expect("a run trained");
         let default_rule = fit.winner(grid.min_cluster_share).expect("a run trained");
-        let paper = paper_silhouettes(set);
         let row = Row {
             dataset: data.name,
             points: x.nrows(),
@@ -143,8 +134,6 @@ pub fn run(args: &ClamArgs) -> CliResult<()> {
             clam_default_rule: scores_of(&x, &fit.runs[default_rule].labels, &data.labels, k)?,
             clam_grid_median_silhouette: fit.median_silhouette(),
             clam_failed_runs: fit.runs.iter().filter(|r| r.silhouette.is_none()).count(),
-            paper_clam_silhouette: paper.map(|p| p.0),
-            paper_kmeans_silhouette: paper.map(|p| p.1),
             clam_seconds,
         };
         if !args.json {
@@ -173,14 +162,8 @@ pub fn run(args: &ClamArgs) -> CliResult<()> {
     .ok();
     writeln!(
         out,
-        "{:<14} {:>11} {:>30} {:>30} {:>30} {:>7} {:>12}",
-        "data set",
-        "n x d, k",
-        "k-means",
-        "ClAM, paper's rule",
-        "ClAM, engram's rule",
-        "median",
-        "paper C/k"
+        "{:<14} {:>11} {:>30} {:>30} {:>30} {:>7}",
+        "data set", "n x d, k", "k-means", "ClAM, paper's rule", "ClAM, engram's rule", "median"
     )
     .ok();
     let cell = |s: &Scores| {
@@ -190,20 +173,15 @@ pub fn run(args: &ClamArgs) -> CliResult<()> {
         )
     };
     for row in &rows {
-        let paper = match (row.paper_clam_silhouette, row.paper_kmeans_silhouette) {
-            (Some(c), Some(k)) => format!("{c:.3}/{k:.3}"),
-            _ => "-".to_string(),
-        };
         writeln!(
             out,
-            "{:<14} {:>11} {:>30} {:>30} {:>30} {:>7.4} {:>12}",
+            "{:<14} {:>11} {:>30} {:>30} {:>30} {:>7.4}",
             row.dataset,
             format!("{}x{}, {}", row.points, row.features, row.k),
             cell(&row.kmeans),
             cell(&row.clam_paper_rule),
             cell(&row.clam_default_rule),
-            row.clam_grid_median_silhouette,
-            paper
+            row.clam_grid_median_silhouette
         )
         .ok();
     }

@@ -5,7 +5,7 @@
 //!   descends the energy -(1/beta) logsumexp(-beta/2 |x - rho|^2) and ends at a prototype.
 //! * [`Clam`]: learns the prototypes end to end through the unrolled dynamics with a
 //!   masked-completion loss (exact hand-written gradient, [`completion_loss_gradient`], checked
-//!   against candle's autodiff in [`masked_completion_loss`] under feature `autodiff`);
+//!   against candle's autodiff in `masked_completion_loss` under feature `autodiff`);
 //!   [`ClamGrid`]: the paper's 36-configuration selection by silhouette.
 //! * [`KMeans`]: Lloyd's algorithm from k-means++ seeds, best of several restarts.
 //! * [`silhouette`], [`normalized_mutual_info`], [`adjusted_rand_index`]: quality measures.

@@ -544,10 +544,18 @@ pub(crate) mod micro {
         debug_assert!(queries.len() >= b * d && keys.len() >= rows * d && out.len() >= b * rows);
         #[cfg(target_arch = "x86_64")]
         {
-            if simd::level().has_avx2() {
+            match simd::level() {
                 // SAFETY: as in `scores`.
-                unsafe { super::avx2::scores_f64(queries, b, keys, rows, d, out) };
-                return;
+                simd::Level::Avx512 => {
+                    unsafe { super::avx512::scores_f64(queries, b, keys, rows, d, out) };
+                    return;
+                }
+                // SAFETY: as in `scores`.
+                simd::Level::Avx2Fma => {
+                    unsafe { super::avx2::scores_f64(queries, b, keys, rows, d, out) };
+                    return;
+                }
+                simd::Level::Scalar => {}
             }
         }
         scalar_scores_f64(queries, b, keys, rows, d, out);
@@ -1109,6 +1117,92 @@ mod avx512 {
             );
         }
         _mm512_reduce_add_ps(acc)
+    }
+
+    /// `Q x R` dot products in `f64` (the `f32` inputs widened, eight lanes per register),
+    /// written to `out[qi * stride + r]`.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    unsafe fn block_f64<const Q: usize, const R: usize>(
+        q: *const f32,
+        k: *const f32,
+        d: usize,
+        out: *mut f64,
+        stride: usize,
+    ) {
+        let mut acc = [[_mm512_setzero_pd(); R]; Q];
+        let full = d / 8 * 8;
+        let mut j = 0;
+        while j < full {
+            let mut kv = [_mm512_setzero_pd(); R];
+            for (r, kr) in kv.iter_mut().enumerate() {
+                *kr = _mm512_cvtps_pd(_mm256_loadu_ps(k.add(r * d + j)));
+            }
+            for (qi, aq) in acc.iter_mut().enumerate() {
+                let qv = _mm512_cvtps_pd(_mm256_loadu_ps(q.add(qi * d + j)));
+                for (a, kr) in aq.iter_mut().zip(&kv) {
+                    *a = _mm512_fmadd_pd(qv, *kr, *a);
+                }
+            }
+            j += 8;
+        }
+        if full < d {
+            let mask = first_lanes(d - full);
+            for (qi, aq) in acc.iter_mut().enumerate() {
+                let qv = _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps(
+                    mask,
+                    q.add(qi * d + full),
+                )));
+                for (r, a) in aq.iter_mut().enumerate() {
+                    let kr = _mm512_cvtps_pd(_mm512_castps512_ps256(_mm512_maskz_loadu_ps(
+                        mask,
+                        k.add(r * d + full),
+                    )));
+                    *a = _mm512_fmadd_pd(qv, kr, *a);
+                }
+            }
+        }
+        for (qi, aq) in acc.iter().enumerate() {
+            for (r, a) in aq.iter().enumerate() {
+                *out.add(qi * stride + r) = _mm512_reduce_add_pd(*a);
+            }
+        }
+    }
+
+    /// See [`super::micro::scores_f64`]: four queries meet four keys, leftover queries one by
+    /// eight, leftover keys one at a time.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn scores_f64(
+        queries: &[f32],
+        b: usize,
+        keys: &[f32],
+        rows: usize,
+        d: usize,
+        out: &mut [f64],
+    ) {
+        let (q, k, o) = (queries.as_ptr(), keys.as_ptr(), out.as_mut_ptr());
+        let mut qi = 0;
+        while qi < b {
+            let (block_q, block_r) = if qi + 4 <= b { (4, 4) } else { (1, 8) };
+            let mut r = 0;
+            while r + block_r <= rows {
+                let (qp, kp, op) = (q.add(qi * d), k.add(r * d), o.add(qi * rows + r));
+                if block_q == 4 {
+                    block_f64::<4, 4>(qp, kp, d, op, rows);
+                } else {
+                    block_f64::<1, 8>(qp, kp, d, op, rows);
+                }
+                r += block_r;
+            }
+            while r < rows {
+                for i in 0..block_q {
+                    let qp = q.add((qi + i) * d);
+                    block_f64::<1, 1>(qp, k.add(r * d), d, o.add((qi + i) * rows + r), rows);
+                }
+                r += 1;
+            }
+            qi += block_q;
+        }
     }
 
     /// Blocks of `Q` queries against all keys: `R` keys at a time, then one at a time.

@@ -12,11 +12,14 @@
 //! * [`bitpack`]: bit-packed ±1 matrices (`PackedBits`): XOR + popcount overlaps (AVX-512
 //!   `vpopcntq`, AVX2 nibble lookup, `popcnt` or portable, chosen at run time) and the signed
 //!   projection `Σ_μ w_μ ξ_μ` through subset-sum tables.
+//! * [`int_projection`]: the same signed projection with quantised 16-bit integer weights,
+//!   exact in integers, with AVX-512 VNNI (`vpdpbusd`) where available.
 //! * [`separation`]: softmax, sparsemax, alpha-entmax, top-k, rectified power and identity,
 //!   each writing weights for one score row and returning its convex potential `Phi`.
 
 pub mod bitpack;
 pub mod fused;
+pub mod int_projection;
 pub mod matmul;
 pub mod separation;
 pub mod simd;

@@ -68,6 +68,7 @@ use super::{sign_or_keep, DamSeparation};
 use crate::dynamics::{check_batch, Dynamics, Schedule};
 use crate::error::{ensure_positive, Error, Result};
 use crate::kernel::bitpack::{add_signed, gamma, signed_sum, BitKernel, LaneWeights, PackedBits};
+use crate::kernel::int_projection::{IntWeights, ProjectionKernel, CODE_MAX};
 
 /// The unit roundoff of `f32`, `2^-24`.
 const U32: f64 = 1.0 / 16_777_216.0;
@@ -214,6 +215,7 @@ pub struct PackedDenseMemory {
     patterns: PackedBits,
     separation: DamSeparation,
     table: Table,
+    projection: ProjectionKernel,
 }
 
 impl PackedDenseMemory {
@@ -252,7 +254,38 @@ impl PackedDenseMemory {
             patterns,
             separation,
             table,
+            projection: ProjectionKernel::detect(),
         })
+    }
+
+    /// The same memory with its synchronous steps' signed projection computed by `kernel`
+    /// (by default [`ProjectionKernel::detect`]: VNNI integer products where the CPU has them,
+    /// subset-sum tables otherwise). Every kernel gives the same states: each decision is
+    /// certified against its own error bound. [`ProjectionKernel::Vnni`] on a CPU without VNNI
+    /// runs the integer path's portable loop (same results, much slower).
+    ///
+    /// ```
+    /// use engram::kernel::int_projection::ProjectionKernel;
+    /// use engram::model::{DamSeparation, PackedDenseMemory};
+    /// use engram::pattern::random_bipolar;
+    ///
+    /// let patterns = random_bipolar(50, 100, 1);
+    /// let net = PackedDenseMemory::new(patterns, DamSeparation::Power { degree: 3 }).unwrap();
+    /// let tables = net.clone().with_projection(ProjectionKernel::Tables);
+    /// let states = engram::kernel::bitpack::PackedBits::from_bipolar(
+    ///     random_bipolar(4, 100, 2).view(),
+    /// )
+    /// .unwrap();
+    /// assert_eq!(net.step_packed(&states).unwrap(), tables.step_packed(&states).unwrap());
+    /// ```
+    pub fn with_projection(mut self, kernel: ProjectionKernel) -> Self {
+        self.projection = kernel;
+        self
+    }
+
+    /// The kernel of the synchronous steps' signed projection.
+    pub fn projection(&self) -> ProjectionKernel {
+        self.projection
     }
 
     /// The stored patterns, packed, shape `(K, N)`.
@@ -351,9 +384,141 @@ impl PackedDenseMemory {
         values: &[f64],
         next: &mut PackedBits,
     ) {
+        let closed = ClosedForm::new(values, self.n());
+        let flips = match self.projection {
+            ProjectionKernel::Vnni => self.flips_int(states, m, &closed),
+            ProjectionKernel::Tables => self.flips_tables(states, m, &closed),
+        };
+        for (q, flips) in flips.into_iter().enumerate() {
+            for i in flips {
+                let plus = !states.get(q, i);
+                next.set(q, i, plus);
+            }
+        }
+    }
+
+    /// The neurons to flip in each state, with the projection through quantised integer
+    /// weights ([`PackedBits::signed_projection_int`]).
+    fn flips_int(
+        &self,
+        states: &PackedBits,
+        m: &Array2<i32>,
+        closed: &ClosedForm,
+    ) -> Vec<Vec<usize>> {
+        let (b, n) = (m.nrows(), self.n());
+        let t = closed.a.len();
+        let table = ndarray::ArrayView1::from(&closed.a[..]).insert_axis(Axis(0));
+        let table = table.broadcast((b, t)).expect("one row broadcasts");
+        let k = m.ncols();
+        // One histogram of each state's overlaps serves the quantisation, Σ_μ B(m_μ) and the
+        // bound's Σ_μ s3(m_μ) (any order of summation is covered by the bounds).
+        let (weights, sums) = IntWeights::from_table_with(table, m.view(), n, |_, count| {
+            // Four accumulators over every entry (unused ones add zero): vectorizable.
+            let (mut s3, mut sum_b) = ([0.0f64; 4], [0.0f64; 4]);
+            let entries = count.chunks_exact(4).zip(closed.s3.chunks_exact(4));
+            for ((c, s), bv) in entries.zip(closed.b.chunks_exact(4)) {
+                for l in 0..4 {
+                    s3[l] += c[l] as f64 * s[l];
+                    sum_b[l] += c[l] as f64 * bv[l];
+                }
+            }
+            let tail = count.len() / 4 * 4;
+            let rest = count[tail..].iter().zip(&closed.s3[tail..]);
+            for ((&c, &s), &bv) in rest.zip(&closed.b[tail..]) {
+                s3[0] += c as f64 * s;
+                sum_b[0] += c as f64 * bv;
+            }
+            let total = |v: [f64; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+            (total(s3), total(sum_b))
+        })
+        .expect("finite table, overlaps in range");
+        let per_state: Vec<(f64, f64, f64)> = sums
+            .iter()
+            .enumerate()
+            .map(|(q, &(s3, sum_b))| {
+                let closed_form = U64 * s3 + gamma(k + 3, U64) * 2.0 * s3;
+                let plain = gamma(k + 2, U64) * s3;
+                let bound = weights.error_bound(q);
+                let threshold = 2.0 * (bound + closed_form + plain) + f64::MIN_POSITIVE;
+                (1.0, sum_b, threshold)
+            })
+            .collect();
+        let mut projection = Array2::<f64>::zeros((b, self.patterns.bits()));
+        self.patterns
+            .signed_projection_int(&weights, projection.view_mut())
+            .expect("shapes checked by the caller");
+        self.decide(states, m, projection.view(), &per_state)
+    }
+
+    /// The neurons to flip in each state, given the projection `p` (shape `(B, N)`) and per
+    /// state `(1 / scale, Σ_μ B(m_μ), threshold)`: the sign of `p / scale ± Σ B` where it
+    /// exceeds the threshold, the plain engine's loop elsewhere. Branch-free on the certified
+    /// neurons (the state bits are as good as random): each word of 64 neurons gives a word
+    /// of flips and a word of neurons left to the plain loop.
+    fn decide(
+        &self,
+        states: &PackedBits,
+        m: &Array2<i32>,
+        projection: ndarray::ArrayView2<f64>,
+        per_state: &[(f64, f64, f64)],
+    ) -> Vec<Vec<usize>> {
+        let words = states.words_per_row();
+        let n = self.patterns.bits();
+        (0..m.nrows())
+            .into_par_iter()
+            .map(|q| {
+                let (inv_scale, sum_b, threshold) = per_state[q];
+                let bits = &states.words()[q * words..(q + 1) * words];
+                let row = projection.row(q);
+                let row = row.as_slice().expect("standard layout");
+                let mut flips = Vec::new();
+                for (w, (&word, chunk)) in bits.iter().zip(row.chunks(64)).enumerate() {
+                    let (mut flip, mut unsure) = (0u64, 0u64);
+                    for (j, &p) in chunk.iter().enumerate() {
+                        let plus = (word >> j) & 1;
+                        // ±Σ B by the sign bit: + for a set state bit.
+                        let b = f64::from_bits(sum_b.to_bits() ^ ((plus ^ 1) << 63));
+                        let d = p * inv_scale + b;
+                        let up = (d > 0.0) as u64;
+                        flip |= (up ^ plus) << j;
+                        // Not certified (including a NaN) goes to the plain loop.
+                        let certified = d.abs() * (1.0 - 4.0 * U64) > threshold;
+                        unsure |= (!certified as u64) << j;
+                    }
+                    flip &= !unsure;
+                    while unsure != 0 {
+                        let j = unsure.trailing_zeros() as usize;
+                        unsure &= unsure - 1;
+                        let plus = (word >> j) & 1 == 1;
+                        let s = if plus { 1.0 } else { -1.0 };
+                        let overlaps = m.row(q);
+                        let overlaps = overlaps.to_slice().expect("rows");
+                        if (self.best_sign(overlaps, 64 * w + j, s) > 0.0) != plus {
+                            flip |= 1 << j;
+                        }
+                    }
+                    while flip != 0 {
+                        let j = flip.trailing_zeros() as usize;
+                        flip &= flip - 1;
+                        flips.push(64 * w + j);
+                    }
+                }
+                debug_assert!(flips.iter().all(|&i| i < n));
+                flips
+            })
+            .collect()
+    }
+
+    /// The neurons to flip in each state, with the projection through `f32` subset-sum tables
+    /// ([`PackedBits::signed_projection_lanes`]).
+    fn flips_tables(
+        &self,
+        states: &PackedBits,
+        m: &Array2<i32>,
+        closed: &ClosedForm,
+    ) -> Vec<Vec<usize>> {
         let (b, k) = m.dim();
         let n = self.n();
-        let closed = ClosedForm::new(values, n);
         // Per state: f32 weights A(m_μ) * scale (interleaved by groups of states, as the
         // projection reads them), and (1 / scale, Σ_μ B(m_μ), threshold). The weights and the
         // projection live in per-thread scratch reused from step to step.
@@ -366,7 +531,7 @@ impl PackedDenseMemory {
                 .map(|(g, group)| {
                     let first = g * lanes;
                     let stats: Vec<StateWeights> = (first..(first + lanes).min(b))
-                        .map(|q| self.state_weights(m.row(q).to_slice().expect("rows"), &closed))
+                        .map(|q| self.state_weights(m.row(q).to_slice().expect("rows"), closed))
                         .collect();
                     // Interleave: row μ of the group holds its states' weights side by side.
                     let rows: Vec<&[i32]> = (first..first + stats.len())
@@ -386,47 +551,14 @@ impl PackedDenseMemory {
             let per_state: Vec<(f64, f64, f64)> = per_group.into_iter().flatten().collect();
             self.patterns
                 .signed_projection_lanes(weights, projection.view_mut());
-            let words = states.words_per_row();
-            (0..b)
-                .into_par_iter()
-                .map(|q| {
-                    let (inv_scale, sum_b, threshold) = per_state[q];
-                    let overlaps = m.row(q).to_slice().expect("rows");
-                    let bits = &states.words()[q * words..(q + 1) * words];
-                    let mut flips = Vec::new();
-                    for (i, &p) in projection.row(q).iter().enumerate() {
-                        let plus = (bits[i / 64] >> (i % 64)) & 1 == 1;
-                        let d = if plus {
-                            p * inv_scale + sum_b
-                        } else {
-                            p * inv_scale - sum_b
-                        };
-                        let new_plus = if d.abs() * (1.0 - 4.0 * U64) > threshold {
-                            d > 0.0
-                        } else {
-                            let s = if plus { 1.0 } else { -1.0 };
-                            self.best_sign(overlaps, i, s) > 0.0
-                        };
-                        if new_plus != plus {
-                            flips.push(i);
-                        }
-                    }
-                    flips
-                })
-                .collect()
+            self.decide(states, m, projection.view(), &per_state)
         };
         // The scratch is per thread; a nested call on the same thread (rayon may run another
         // task while this one waits) gets fresh buffers instead.
-        let flips = STEP_SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        STEP_SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => body(&mut scratch),
             Err(_) => body(&mut StepScratch::default()),
-        });
-        for (q, flips) in flips.into_iter().enumerate() {
-            for i in flips {
-                let plus = !states.get(q, i);
-                next.set(q, i, plus);
-            }
-        }
+        })
     }
 
     /// The scaled `f32` weights `A(m) * scale` of one state for every overlap value `m`, with
@@ -736,7 +868,23 @@ impl PackedHopfield {
         let mut out = Array2::<i64>::zeros((b, n));
         // The projection of integer weights |m| <= N is exact when every f32 partial sum is an
         // integer below 2^24 (see `PackedBits::signed_projection`); otherwise sum exactly.
-        if n <= 1 << 16 {
+        if n <= CODE_MAX as usize && ProjectionKernel::detect() == ProjectionKernel::Vnni {
+            // Integer weights |m| <= N <= CODE_MAX: quantised exactly, no outliers.
+            let table: Vec<f64> = (-(n as i64)..=n as i64).map(|v| v as f64).collect();
+            let table = ndarray::ArrayView1::from(&table[..]).insert_axis(Axis(0));
+            let weights = IntWeights::from_table(
+                table.broadcast((b, 2 * n + 1)).expect("one row broadcasts"),
+                m.view(),
+                n as i32,
+            )
+            .expect("finite table, overlaps in range");
+            debug_assert!((0..b).all(|q| weights.error_bound(q) == 0.0));
+            let mut proj = Array2::<f64>::zeros((b, n));
+            self.patterns
+                .signed_projection_int(&weights, proj.view_mut())
+                .expect("shapes match");
+            out.zip_mut_with(&proj, |o, &p| *o = p as i64);
+        } else if n <= 1 << 16 {
             let weights = m.mapv(|v| v as f32);
             let mut proj = Array2::<f64>::zeros((b, n));
             self.patterns
