@@ -220,7 +220,8 @@ impl Clam {
         }
     }
 
-    fn validate(&self, n: usize) -> Result<()> {
+    /// Checks every setting for data of `n` points.
+    pub(crate) fn validate(&self, n: usize) -> Result<()> {
         if self.k == 0 || self.k > n {
             return Err(Error::param(
                 "k",

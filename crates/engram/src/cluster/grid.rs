@@ -31,6 +31,7 @@ use ndarray::ArrayView2;
 use rayon::prelude::*;
 
 use crate::cluster::clam::{Clam, ClamFit, MaskValue};
+use crate::cluster::datasets::check_data;
 use crate::cluster::metrics::silhouette;
 use crate::error::{Error, Result};
 
@@ -178,8 +179,9 @@ impl ClamGrid {
                 "needs at least one beta, learning rate and mask value",
             ));
         }
+        check_data(data)?;
         for config in &configs {
-            config.initial_prototypes(data)?;
+            config.validate(data.nrows())?;
         }
         let outcomes: Vec<Result<(ClamFit, f64)>> = configs
             .par_iter()
