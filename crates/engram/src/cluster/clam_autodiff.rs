@@ -8,7 +8,8 @@
 use candle_core::{DType, Device, Tensor};
 use ndarray::ArrayView2;
 
-use crate::error::{Error, Result};
+use crate::cluster::gradient::check_completion_problem;
+use crate::error::Result;
 
 /// One unrolled run of the dynamics on candle tensors: `steps` steps from `start` (B, d), moving
 /// only where `free` (B, d) is 1. The softmax subtracts a detached row maximum, so large beta does
@@ -55,6 +56,9 @@ pub fn masked_completion_loss(
 
 /// The loss as a plain number for f64 arrays (prototypes (k, d); the others (B, d)): a helper
 /// for gradient checks and for measuring a model on held-out masks.
+///
+/// Errors: those of [`crate::cluster::completion_loss_gradient`] for a bad problem,
+/// [`crate::Error::Backend`] if candle fails.
 pub fn masked_completion_loss_value(
     prototypes: ArrayView2<f64>,
     target: ArrayView2<f64>,
@@ -71,20 +75,7 @@ pub fn masked_completion_loss_value(
             &Device::Cpu,
         )?)
     };
-    if target.dim() != start.dim() || target.dim() != hidden.dim() {
-        return Err(Error::shape(
-            "start and hidden",
-            format!("{:?}", target.dim()),
-            format!("{:?} and {:?}", start.dim(), hidden.dim()),
-        ));
-    }
-    if prototypes.ncols() != target.ncols() {
-        return Err(Error::shape(
-            "prototypes",
-            target.ncols(),
-            prototypes.ncols(),
-        ));
-    }
+    check_completion_problem(prototypes, target, start, hidden, beta, step_size)?;
     let loss = masked_completion_loss(
         &t(prototypes)?,
         &t(target)?,

@@ -39,6 +39,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::cluster::datasets::check_data;
+use crate::cluster::memory::check_step_size;
 use crate::error::{ensure_positive, Error, Result};
 
 /// The loss and its gradient (shape of `prototypes`, (k, d)) for `target`, `start` and
@@ -47,7 +48,7 @@ use crate::error::{ensure_positive, Error, Result};
 /// `hidden * (x^T - target)^2`.
 ///
 /// Errors: [`Error::Shape`] for mismatched shapes, [`Error::Empty`] for no rows,
-/// [`Error::NonFinite`] for non-finite inputs or a loss that overflows, [`Error::Parameter`]
+/// [`Error::NonFinite`] for non-finite inputs or a gradient that overflows, [`Error::Parameter`]
 /// unless `beta > 0` and `0 < step_size <= 1`.
 pub fn completion_loss_gradient(
     prototypes: ArrayView2<f64>,
@@ -58,26 +59,8 @@ pub fn completion_loss_gradient(
     step_size: f64,
     steps: usize,
 ) -> Result<(f64, Array2<f64>)> {
+    check_completion_problem(prototypes, target, start, hidden, beta, step_size)?;
     let (k, d) = prototypes.dim();
-    check_data(prototypes)?;
-    check_data(target)?;
-    for (name, dim) in [
-        ("target", target.dim()),
-        ("start", start.dim()),
-        ("hidden", hidden.dim()),
-    ] {
-        if dim != (target.nrows(), d) {
-            return Err(Error::shape(
-                name,
-                format!("({}, {d})", target.nrows()),
-                format!("{dim:?}"),
-            ));
-        }
-    }
-    check_data(start)?;
-    check_data(hidden)?;
-    ensure_positive("beta", beta)?;
-    crate::cluster::memory::check_step_size(step_size)?;
     let rho = prototypes.as_standard_layout();
     let mut unroll = Unroll::new(k, d, steps);
     let mut grad = vec![0.0; k * d];
@@ -104,6 +87,38 @@ pub fn completion_loss_gradient(
     }
     let grad = Array2::from_shape_vec((k, d), grad).expect("k x d values");
     Ok((loss, grad))
+}
+
+/// Checks a masked-completion problem: prototypes (k, d) and target, start, hidden (B, d), all
+/// non-empty and finite, `beta > 0`, `0 < step_size <= 1`.
+pub(crate) fn check_completion_problem(
+    prototypes: ArrayView2<f64>,
+    target: ArrayView2<f64>,
+    start: ArrayView2<f64>,
+    hidden: ArrayView2<f64>,
+    beta: f64,
+    step_size: f64,
+) -> Result<()> {
+    let d = prototypes.ncols();
+    check_data(prototypes)?;
+    check_data(target)?;
+    for (name, dim) in [
+        ("target", target.dim()),
+        ("start", start.dim()),
+        ("hidden", hidden.dim()),
+    ] {
+        if dim != (target.nrows(), d) {
+            return Err(Error::shape(
+                name,
+                format!("({}, {d})", target.nrows()),
+                format!("{dim:?}"),
+            ));
+        }
+    }
+    check_data(start)?;
+    check_data(hidden)?;
+    ensure_positive("beta", beta)?;
+    check_step_size(step_size)
 }
 
 /// Buffers for one row's unrolled dynamics and its reverse pass, reused across rows.
